@@ -1,0 +1,3 @@
+from helpdesk_api.cli import app
+
+app()

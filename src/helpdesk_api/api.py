@@ -1,0 +1,18 @@
+"""Every domain router, in one place; the only module that imports routers."""
+
+from fastapi import APIRouter
+
+from helpdesk_api.auth.router import router as auth_router
+from helpdesk_api.core.errors import COMMON_RESPONSES
+from helpdesk_api.health.router import router as health_router
+from helpdesk_api.users.router import router as users_router
+
+v1_routers = [auth_router, users_router]
+
+
+def build_router() -> APIRouter:
+    root = APIRouter()
+    root.include_router(health_router)
+    for router in v1_routers:
+        root.include_router(router, responses=COMMON_RESPONSES)
+    return root

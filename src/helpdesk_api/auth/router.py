@@ -1,0 +1,33 @@
+from fastapi import APIRouter, status
+
+from helpdesk_api.auth import service
+from helpdesk_api.auth.schemas import AccessToken, Credentials
+from helpdesk_api.core.auth import Authenticated
+from helpdesk_api.core.db import DB, TransactionalRoute
+from helpdesk_api.users.schemas import IdentityRead, MeRead
+from helpdesk_api.users.service import get_user, primary_email
+
+router = APIRouter(prefix="/v1", tags=["auth"], route_class=TransactionalRoute)
+
+
+@router.post("/auth/token", status_code=status.HTTP_201_CREATED)
+async def create_token(data: Credentials, session: DB) -> AccessToken:
+    """Exchange an e-mail address and password for a new bearer token."""
+    user_id, token = await service.login(
+        session, email=data.email, password=data.password, token_name=data.token_name
+    )
+    return AccessToken(token=token, user_id=user_id)
+
+
+@router.get("/me")
+async def me(session: DB, principal: Authenticated) -> MeRead:
+    user = await get_user(session, principal.user_id)
+    return MeRead(
+        id=user.id,
+        name=user.name,
+        email=primary_email(user),
+        role=principal.role,
+        locale=user.locale,
+        time_zone=user.time_zone,
+        identities=[IdentityRead.model_validate(i) for i in user.identities],
+    )

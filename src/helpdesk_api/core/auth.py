@@ -1,0 +1,108 @@
+"""Who is calling: bearer tokens, the principal, and role requirements as dependencies."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+
+from helpdesk_api.core.db import DB
+from helpdesk_api.core.errors import Forbidden, Unauthorized
+from helpdesk_api.models import ApiToken, Role, User
+
+TOKEN_PREFIX = "hd_"
+# Writing last_used_at on every request would turn every read into a write.
+_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+bearer_scheme = HTTPBearer(auto_error=False, description="An API token: `Bearer hd_…`")
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    role: Role
+    name: str
+    ticket_access: str
+    token_id: int
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role != Role.customer
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    @property
+    def is_agent(self) -> bool:
+        """Full agents (and admins): may write public replies and change tickets."""
+        return self.role in (Role.admin, Role.agent)
+
+
+async def get_principal(
+    request: Request,
+    session: DB,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    row = (
+        await session.execute(
+            select(ApiToken.id, ApiToken.last_used_at, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(
+                ApiToken.token_hash == hash_token(credentials.credentials),
+                ApiToken.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("The bearer token is not valid, or has been revoked.")
+    token_id, last_used_at, user = row
+    now = datetime.now(UTC)
+    if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
+        await session.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+        )
+    principal = Principal(
+        user_id=user.id,
+        role=Role(user.role),
+        name=user.name,
+        ticket_access=user.ticket_access,
+        token_id=token_id,
+    )
+    request.state.principal = principal
+    return principal
+
+
+def _require(*roles: Role) -> object:
+    allowed = frozenset(roles)
+
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(
+                f"This action needs the role {' or '.join(sorted(allowed))}; "
+                f"your token has the role {principal.role}."
+            )
+        return principal
+
+    return Depends(check)
+
+
+Authenticated = Annotated[Principal, Depends(get_principal)]
+Staff = Annotated[Principal, _require(Role.admin, Role.agent, Role.light_agent)]
+Agent = Annotated[Principal, _require(Role.admin, Role.agent)]
+Admin = Annotated[Principal, _require(Role.admin)]

@@ -1,0 +1,92 @@
+"""Engine, sessions and the one-transaction-per-request route class."""
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"}
+# libpq spells TLS as sslmode; asyncpg calls the same thing ssl.
+_LIBPQ_TO_ASYNCPG = {"sslmode": "ssl"}
+
+
+class InvalidDatabaseURL(ValueError):
+    pass
+
+
+def to_asyncpg_url(url: str) -> str:
+    """Accept a plain PostgreSQL URL as providers hand it out; return SQLAlchemy's asyncpg form."""
+    parts = urlsplit(url)
+    if parts.scheme not in _SCHEMES:
+        raise InvalidDatabaseURL(
+            f"DATABASE_URL must start with postgresql:// (got scheme {parts.scheme!r})"
+        )
+    query = [(_LIBPQ_TO_ASYNCPG.get(k, k), v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(scheme="postgresql+asyncpg", query=urlencode(query)))
+
+
+def to_libpq_url(url: str) -> str:
+    """The same database as a plain ``postgresql://`` URL (for asyncpg.connect and psql)."""
+    parts = urlsplit(to_asyncpg_url(url))
+    query = [("sslmode" if k == "ssl" else k, v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query)))
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        to_asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "helpdesk-api", "timezone": "UTC"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class TransactionalRoute(APIRoute):
+    """Every request runs in one transaction that commits after the handler built its response
+    and before a single byte is sent, so a failed commit becomes a 5xx and never a 2xx.
+
+    The session lives here rather than in a ``yield`` dependency because FastAPI has moved the
+    exit of such dependencies relative to sending the response between releases.
+    Anything raised by the handler (domain errors included) leaves the block and rolls back.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run_in_transaction(request: Request) -> Response:
+            sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+            async with sessionmaker() as session:
+                request.state.db = session
+                response = await handler(request)
+                hooks: list[Callable[[Response], Awaitable[None]]] = getattr(
+                    request.state, "before_commit", []
+                )
+                for hook in hooks:
+                    await hook(response)
+                await session.commit()
+                return response
+
+        return run_in_transaction
+
+
+def get_db(request: Request) -> AsyncSession:
+    session: AsyncSession | None = getattr(request.state, "db", None)
+    if session is None:
+        raise RuntimeError("this route needs route_class=TransactionalRoute on its router")
+    return session
+
+
+DB = Annotated[AsyncSession, Depends(get_db)]

@@ -1,0 +1,215 @@
+"""Domain errors and their one mapping to RFC 9457 problem+json documents."""
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+logger = logging.getLogger("helpdesk_api.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:helpdesk-api:problem:"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    type: str = Field(examples=["urn:helpdesk-api:problem:not-found"])
+    title: str
+    status: int
+    detail: str
+    request_id: str | None = None
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError] = []
+
+
+class ProblemError(Exception):
+    """Base of every error a client may see; subclasses name the status and the problem type."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal Server Error"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+    def extra(self) -> dict[str, Any]:
+        return {}
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+    def __init__(self, detail: str = "A valid bearer token is required.") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="helpdesk-api"'})
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not Found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, slug, title = 412, "precondition-failed", "Precondition Failed"
+
+
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "payload-too-large", "Payload Too Large"
+
+
+class TooManyRequests(ProblemError):
+    status, slug, title = 429, "rate-limited", "Too Many Requests"
+
+
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "not-ready", "Service Unavailable"
+
+
+class InvalidInput(ProblemError):
+    """422 raised by services for input that is well-formed but names things that do not fit."""
+
+    status, slug, title = 422, "validation-error", "Unprocessable Content"
+
+    def __init__(
+        self, detail: str, *, loc: Sequence[str | int] = (), type: str = "invalid"
+    ) -> None:
+        super().__init__(detail)
+        self.errors = [FieldError(loc=list(loc), msg=detail, type=type)] if loc else []
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": [e.model_dump() for e in self.errors]}
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    detail: str,
+    slug: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + slug if slug else "about:blank",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+    }
+    request_id = request.scope.get("request_id") if request is not None else None
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _loc(loc: Sequence[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        detail=exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        headers=exc.headers,
+        extra=exc.extra(),
+    )
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No route matches {request.method} {request.url.path}."
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem_response(request, status=exc.status_code, detail=detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Starlette names only the first route that matched the path; each method is its own route.
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "__none__"})
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type"))}
+        for e in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
+    return problem_response(
+        request,
+        status=422,
+        slug="validation-error",
+        title="Unprocessable Content",
+        detail=f"The request is not valid: {summary}" if summary else "The request is not valid.",
+        extra={"errors": errors},
+    )
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", extra={"request_id": request.scope.get("request_id")})
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        detail="The server failed to complete the request. Nothing was saved; try again.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, handle_problem)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(Exception, handle_unexpected)
+
+
+def _problem_content(model: type[BaseModel]) -> dict[str, Any]:
+    return {"model": model, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+# Documented on every /v1 route so generated clients know the error shape.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read as JSON", **_problem_content(Problem)},
+    401: {"description": "Missing or invalid bearer token", **_problem_content(Problem)},
+    403: {"description": "Authenticated but not allowed", **_problem_content(Problem)},
+    404: {"description": "Not found, or not visible to the caller", **_problem_content(Problem)},
+    413: {"description": "Request body too large", **_problem_content(Problem)},
+    422: {"description": "Validation error", **_problem_content(ValidationProblem)},
+    429: {"description": "Rate limit exceeded; see Retry-After", **_problem_content(Problem)},
+}

@@ -1,0 +1,41 @@
+"""One Settings class, read from the environment (prefix ``HELPDESK_``), grouped by concern."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore")
+
+    # Database: a plain PostgreSQL URL as hosting providers hand it out; unset means embedded.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "HELPDESK_DATABASE_URL")
+    )
+    data_dir: Path = Path(".helpdesk")
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # HTTP serving
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    access_log: bool = True
+
+    # Bootstrap: an admin whose API token is this value, created when no admin exists.
+    bootstrap_token: str | None = None
+
+    # Request limits
+    max_body_bytes: int = 1_048_576
+    rate_limit_per_minute: int = 6000
+    rate_limit_burst: int = 600
+
+    idempotency_ttl_hours: int = 24
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,47 @@
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
+
+from helpdesk_api.core.errors import PROBLEM_MEDIA_TYPE, Problem, ServiceUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz")
+async def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    responses={
+        503: {
+            "description": "Database unreachable or not migrated",
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+    },
+)
+async def readyz(request: Request) -> Health:
+    """The database answers and its schema is at the migrations' head."""
+    heads: set[str] = request.app.state.migration_heads
+    try:
+        async with request.app.state.engine.connect() as connection:
+            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            current = set(rows.scalars())
+    except ProgrammingError:
+        current = set()
+    except Exception as exc:
+        raise ServiceUnavailable("The database cannot be reached.") from exc
+    if current != heads:
+        raise ServiceUnavailable(
+            f"The database schema is at {sorted(current)}, not at {sorted(heads)}; "
+            "run `helpdesk-api migrate`."
+        )
+    return Health(status="ok")

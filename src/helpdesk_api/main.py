@@ -1,0 +1,79 @@
+"""create_app(): lifespan, middleware, error handlers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from helpdesk_api.api import build_router
+from helpdesk_api.core.db import create_engine, create_sessionmaker
+from helpdesk_api.core.errors import install_error_handlers
+from helpdesk_api.core.idempotency import install_idempotency
+from helpdesk_api.core.middleware import (
+    BodySizeLimitMiddleware,
+    RateLimitMiddleware,
+    RequestContextMiddleware,
+)
+from helpdesk_api.core.migrations import head_revisions
+from helpdesk_api.core.openapi import install_openapi
+from helpdesk_api.core.settings import Settings, get_settings
+
+API_DESCRIPTION = """
+An API-first help desk: tickets from every channel, public replies and private notes, custom
+statuses, SLAs in business hours, automation and signed webhooks.
+
+Errors are RFC 9457 `application/problem+json` documents. Lists paginate by opaque cursor.
+Creating `POST`s honour `Idempotency-Key`; `PATCH`/`DELETE` honour `If-Match`.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.database_url is None:
+            raise RuntimeError(
+                "DATABASE_URL is not set: start the service with `helpdesk-api serve`, "
+                "which provides an embedded PostgreSQL, or set DATABASE_URL."
+            )
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.migration_heads = head_revisions()
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="helpdesk-api",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_idempotency(app)
+    install_openapi(app)
+    app.include_router(build_router())
+    # Added innermost first: the request context wraps everything, so 413/429 carry the id.
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    return app

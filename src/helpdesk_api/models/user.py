@@ -1,0 +1,107 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk_api.models.base import Base, IdMixin, TimestampMixin
+
+
+class Role(StrEnum):
+    admin = "admin"
+    agent = "agent"
+    light_agent = "light_agent"
+    customer = "customer"
+
+
+STAFF_ROLES = frozenset({Role.admin, Role.agent, Role.light_agent})
+
+
+class TicketAccess(StrEnum):
+    all = "all"
+    groups = "groups"
+
+
+class IdentityKind(StrEnum):
+    email = "email"
+    phone = "phone"
+    telegram = "telegram"
+    twitter = "twitter"
+    facebook = "facebook"
+    whatsapp = "whatsapp"
+    external = "external"
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'agent', 'light_agent', 'customer')", name="role"),
+        CheckConstraint("ticket_access IN ('all', 'groups')", name="ticket_access"),
+        Index("ix_users_role_id", "role", "id"),
+    )
+
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    ticket_access: Mapped[str] = mapped_column(
+        String(10), default=TicketAccess.all, server_default=TicketAccess.all.value
+    )
+    locale: Mapped[str | None] = mapped_column(String(35))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    identities: Mapped[list["UserIdentity"]] = relationship(
+        back_populates="user", lazy="raise", order_by="UserIdentity.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class UserIdentity(IdMixin, Base):
+    """One way to reach a person: the same customer on e-mail and Telegram is one user."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (
+        UniqueConstraint("kind", "value", name="uq_user_identities_kind_value"),
+        Index("ix_user_identities_user_id", "user_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    # Normalised on write (e-mail lower-cased), so uniqueness is case-insensitive.
+    value: Mapped[str] = mapped_column(String(320))
+    is_primary: Mapped[bool] = mapped_column(default=False, server_default=false())
+    verified: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    user: Mapped[User] = relationship(back_populates="identities", lazy="raise")
+
+
+class ApiToken(IdMixin, Base):
+    """Bearer tokens are random 256-bit secrets, so a SHA-256 digest is a safe, indexable store."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[bytes] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="api")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,135 @@
+from fastapi import APIRouter, Response, status
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from helpdesk_api.core.auth import Admin, Authenticated, Staff
+from helpdesk_api.core.db import DB, TransactionalRoute
+from helpdesk_api.core.errors import Forbidden
+from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.idempotency import Idempotent
+from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
+from helpdesk_api.core.params import ResourceId
+from helpdesk_api.models import Role, User
+from helpdesk_api.users import service
+from helpdesk_api.users.dependencies import UserId, VisibleUser
+from helpdesk_api.users.schemas import (
+    IdentityCreate,
+    IdentityRead,
+    TokenCreate,
+    TokenCreated,
+    UserCreate,
+    UserPage,
+    UserRead,
+    UserUpdate,
+)
+
+router = APIRouter(prefix="/v1/users", tags=["users"], route_class=TransactionalRoute)
+
+
+def _etag(user: User) -> str:
+    return make_etag("user", user.id, user.version)
+
+
+@router.get("")
+async def list_users(
+    session: DB,
+    principal: Staff,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> UserPage:
+    statement = select(User).options(selectinload(User.identities))
+    if role is not None:
+        statement = statement.where(User.role == role)
+    if is_active is not None:
+        statement = statement.where(User.is_active.is_(is_active))
+    users, next_cursor = await paginate(
+        session, statement, keys=[SortKey(User.id, lambda u: u.id)], limit=limit, cursor=cursor
+    )
+    return UserPage(data=[service.to_read(u) for u in users], next_cursor=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
+async def create_user(
+    data: UserCreate, session: DB, principal: Admin, response: Response
+) -> UserRead:
+    user = await service.create_user(session, principal, data)
+    response.headers["Location"] = f"/v1/users/{user.id}"
+    response.headers["ETag"] = _etag(user)
+    return service.to_read(user)
+
+
+@router.get("/{user_id}")
+async def get_user(user: VisibleUser, principal: Authenticated, response: Response) -> UserRead:
+    response.headers["ETag"] = _etag(user)
+    read = service.to_read(user)
+    if not principal.is_staff:
+        read.notes = None
+    return read
+
+
+@router.patch("/{user_id}")
+async def update_user(
+    user_id: UserId,
+    data: UserUpdate,
+    session: DB,
+    principal: Admin,
+    response: Response,
+    if_match: IfMatch = None,
+) -> UserRead:
+    user = await service.get_user(session, user_id, for_update=True)
+    check_if_match(if_match, _etag(user))
+    updated = await service.update_user(session, principal, user, data)
+    response.headers["ETag"] = _etag(updated)
+    return service.to_read(updated)
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def deactivate_user(
+    user_id: UserId, session: DB, principal: Admin, if_match: IfMatch = None
+) -> None:
+    """Deactivates the user and revokes every token; history that names them is kept."""
+    user = await service.get_user(session, user_id, for_update=True)
+    check_if_match(if_match, _etag(user))
+    await service.update_user(session, principal, user, UserUpdate(is_active=False))
+
+
+@router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
+async def create_token(
+    user: VisibleUser, session: DB, principal: Authenticated, data: TokenCreate | None = None
+) -> TokenCreated:
+    if principal.user_id != user.id and not principal.is_admin:
+        raise Forbidden("Only admins may create tokens for other users.")
+    if not user.is_active:
+        raise Forbidden(f"User {user.id} is deactivated; reactivate them first.")
+    row, token = await service.issue_token(session, user.id, (data or TokenCreate()).name)
+    return TokenCreated(id=row.id, name=row.name, token=token, created_at=row.created_at)
+
+
+@router.get("/{user_id}/identities")
+async def list_identities(user: VisibleUser) -> list[IdentityRead]:
+    return [IdentityRead.model_validate(i) for i in user.identities]
+
+
+@router.post(
+    "/{user_id}/identities", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
+async def add_identity(
+    user_id: UserId, data: IdentityCreate, session: DB, principal: Admin
+) -> IdentityRead:
+    user = await service.get_user(session, user_id, for_update=True)
+    identity = await service.add_identity(session, principal, user, data.kind, data.value)
+    await session.refresh(identity, attribute_names=["created_at"])
+    return IdentityRead.model_validate(identity)
+
+
+@router.delete("/{user_id}/identities/{identity_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_identity(
+    user_id: UserId,
+    identity_id: ResourceId,
+    session: DB,
+    principal: Admin,
+) -> None:
+    user = await service.get_user(session, user_id, for_update=True)
+    await service.remove_identity(session, principal, user, identity_id)

@@ -1,0 +1,97 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
+
+from helpdesk_api.core.pagination import Page
+from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.models import IdentityKind, Role, TicketAccess
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Rome"])]
+Locale = Annotated[str, Field(min_length=2, max_length=35, examples=["it-IT"])]
+
+
+class IdentityCreate(StrictModel):
+    kind: IdentityKind
+    value: Annotated[str, Field(min_length=1, max_length=320)]
+
+
+class IdentityRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: IdentityKind
+    value: str
+    is_primary: bool
+    verified: bool
+    created_at: datetime
+
+
+class UserCreate(StrictModel):
+    name: Name
+    email: EmailStr | None = None
+    role: Role = Role.customer
+    password: Password | None = None
+    ticket_access: TicketAccess = TicketAccess.all
+    locale: Locale | None = None
+    time_zone: TimeZoneName | None = None
+    notes: Annotated[str, Field(max_length=10_000)] | None = None
+    identities: Annotated[list[IdentityCreate], Field(max_length=20)] = []
+
+
+class UserUpdate(StrictModel):
+    name: Name = omittable()
+    email: EmailStr = omittable()
+    role: Role = omittable()
+    is_active: StrictBool = omittable()
+    password: Password = omittable()
+    ticket_access: TicketAccess = omittable()
+    locale: Locale | None = None
+    time_zone: TimeZoneName | None = None
+    notes: Annotated[str, Field(max_length=10_000)] | None = None
+
+
+class UserRead(BaseModel):
+    """A user as staff see it."""
+
+    id: int
+    name: str
+    email: str | None
+    role: Role
+    is_active: bool
+    ticket_access: TicketAccess
+    locale: str | None
+    time_zone: str | None
+    notes: str | None
+    identities: list[IdentityRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class MeRead(BaseModel):
+    """The caller's own profile; carries no staff-only fields."""
+
+    id: int
+    name: str
+    email: str | None
+    role: Role
+    locale: str | None
+    time_zone: str | None
+    identities: list[IdentityRead]
+
+
+class TokenCreate(StrictModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)] = "api"
+
+
+class TokenCreated(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="Shown once; only a hash is stored.")
+    created_at: datetime
+
+
+class UserPage(Page[UserRead]):
+    pass

@@ -1,0 +1,243 @@
+"""Rules for users, identities and API tokens. Never commits: the request path does."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from helpdesk_api.core.auth import Principal, generate_token, hash_token
+from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.events import record_event
+from helpdesk_api.models import ApiToken, IdentityKind, Role, TicketAccess, User, UserIdentity
+from helpdesk_api.users.identities import normalize_identity
+from helpdesk_api.users.passwords import hash_password
+from helpdesk_api.users.schemas import IdentityRead, UserCreate, UserRead, UserUpdate
+
+
+def primary_email(user: User) -> str | None:
+    emails = [i for i in user.identities if i.kind == IdentityKind.email]
+    primary = next((i for i in emails if i.is_primary), emails[0] if emails else None)
+    return primary.value if primary else None
+
+
+def to_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        name=user.name,
+        email=primary_email(user),
+        role=Role(user.role),
+        is_active=user.is_active,
+        ticket_access=TicketAccess(user.ticket_access),
+        locale=user.locale,
+        time_zone=user.time_zone,
+        notes=user.notes,
+        identities=[IdentityRead.model_validate(i) for i in user.identities],
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+async def get_user(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User:
+    statement = select(User).where(User.id == user_id).options(selectinload(User.identities))
+    if for_update:
+        statement = statement.with_for_update(of=User)
+    user = await session.scalar(statement)
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    return user
+
+
+async def find_user_by_identity(
+    session: AsyncSession, kind: IdentityKind, value: str
+) -> User | None:
+    normalized = normalize_identity(kind, value, loc=("body", kind.value))
+    return await session.scalar(
+        select(User)
+        .join(UserIdentity, UserIdentity.user_id == User.id)
+        .where(UserIdentity.kind == kind, UserIdentity.value == normalized)
+        .options(selectinload(User.identities))
+    )
+
+
+async def _ensure_identities_free(
+    session: AsyncSession, wanted: list[tuple[IdentityKind, str, tuple[str | int, ...]]]
+) -> None:
+    for kind, value, _ in wanted:
+        owner = await session.scalar(
+            select(UserIdentity.user_id).where(
+                UserIdentity.kind == kind, UserIdentity.value == value
+            )
+        )
+        if owner is not None:
+            raise Conflict(f"The {kind} identity {value!r} already belongs to user {owner}.")
+    seen: set[tuple[str, str]] = set()
+    for kind, value, _ in wanted:
+        if (kind, value) in seen:
+            raise InvalidInput(f"The {kind} identity {value!r} is listed twice.", loc=("body",))
+        seen.add((kind, value))
+
+
+async def create_user(
+    session: AsyncSession, actor: Principal | None, data: UserCreate, *, via: str = "api"
+) -> User:
+    wanted: list[tuple[IdentityKind, str, tuple[str | int, ...]]] = []
+    if data.email is not None:
+        email = normalize_identity(IdentityKind.email, data.email, loc=("body", "email"))
+        wanted.append((IdentityKind.email, email, ("body", "email")))
+    for n, identity in enumerate(data.identities):
+        loc: tuple[str | int, ...] = ("body", "identities", n, "value")
+        wanted.append(
+            (identity.kind, normalize_identity(identity.kind, identity.value, loc=loc), loc)
+        )
+    await _ensure_identities_free(session, wanted)
+
+    user = User(
+        name=data.name,
+        role=data.role,
+        password_hash=hash_password(data.password) if data.password else None,
+        ticket_access=data.ticket_access,
+        locale=data.locale,
+        time_zone=data.time_zone,
+        notes=data.notes,
+    )
+    session.add(user)
+    first_of_kind: set[str] = set()
+    for kind, value, _ in wanted:
+        user_identity = UserIdentity(kind=kind, value=value, is_primary=kind not in first_of_kind)
+        first_of_kind.add(kind)
+        user_identity.user = user
+        session.add(user_identity)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Lost a race with a concurrent request claiming the same identity.
+        raise Conflict("One of the identities was claimed by another user just now.") from exc
+    created = await get_user(session, user.id)
+    await record_event(
+        session,
+        "user.created",
+        actor_id=actor.user_id if actor else None,
+        via=via,
+        data={"user": to_read(created).model_dump(mode="json")},
+    )
+    return created
+
+
+async def revoke_tokens(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
+async def update_user(
+    session: AsyncSession, actor: Principal, user: User, data: UserUpdate
+) -> User:
+    changes: list[dict[str, Any]] = []
+    fields = data.model_dump(exclude_unset=True)
+    if fields.get("is_active") is False and user.id == actor.user_id:
+        raise InvalidInput("You cannot deactivate yourself.", loc=("body", "is_active"))
+    if "role" in fields and user.id == actor.user_id and fields["role"] != Role.admin:
+        raise InvalidInput("You cannot remove your own admin role.", loc=("body", "role"))
+    for name in ("name", "role", "is_active", "ticket_access", "locale", "time_zone", "notes"):
+        if name in fields and getattr(user, name) != fields[name]:
+            changes.append({"field": name, "from": getattr(user, name), "to": fields[name]})
+            setattr(user, name, fields[name])
+    if fields.get("password"):
+        user.password_hash = hash_password(fields["password"])
+        changes.append({"field": "password", "from": None, "to": None})
+    if fields.get("email"):
+        await _set_primary_email(session, user, fields["email"])
+        changes.append({"field": "email", "from": None, "to": fields["email"]})
+    if fields.get("is_active") is False:
+        await revoke_tokens(session, user.id)
+    if changes:
+        user.updated_at = datetime.now(UTC)
+        await session.flush()
+        await record_event(
+            session,
+            "user.updated",
+            actor_id=actor.user_id,
+            data={"user_id": user.id, "changes": [_redact(c) for c in changes]},
+        )
+    return await get_user(session, user.id)
+
+
+def _redact(change: dict[str, Any]) -> dict[str, Any]:
+    if change["field"] == "notes":
+        return {"field": "notes", "from": None, "to": None}
+    return change
+
+
+async def _set_primary_email(session: AsyncSession, user: User, email: str) -> None:
+    value = normalize_identity(IdentityKind.email, email, loc=("body", "email"))
+    existing = next(
+        (i for i in user.identities if i.kind == IdentityKind.email and i.value == value), None
+    )
+    if existing is None:
+        await _ensure_identities_free(session, [(IdentityKind.email, value, ("body", "email"))])
+        existing = UserIdentity(user_id=user.id, kind=IdentityKind.email, value=value)
+        session.add(existing)
+    for identity in user.identities:
+        if identity.kind == IdentityKind.email:
+            identity.is_primary = False
+    existing.is_primary = True
+    await session.flush()
+
+
+async def add_identity(
+    session: AsyncSession, actor: Principal, user: User, kind: IdentityKind, value: str
+) -> UserIdentity:
+    normalized = normalize_identity(kind, value, loc=("body", "value"))
+    await _ensure_identities_free(session, [(kind, normalized, ("body", "value"))])
+    has_kind = any(i.kind == kind for i in user.identities)
+    identity = UserIdentity(user_id=user.id, kind=kind, value=normalized, is_primary=not has_kind)
+    session.add(identity)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"The {kind} identity {normalized!r} was claimed just now.") from exc
+    await record_event(
+        session,
+        "user.updated",
+        actor_id=actor.user_id,
+        data={
+            "user_id": user.id,
+            "changes": [{"field": "identities", "from": None, "to": f"{kind}:{normalized}"}],
+        },
+    )
+    return identity
+
+
+async def remove_identity(
+    session: AsyncSession, actor: Principal, user: User, identity_id: int
+) -> None:
+    identity = next((i for i in user.identities if i.id == identity_id), None)
+    if identity is None:
+        raise NotFound(f"User {user.id} has no identity {identity_id}.")
+    await session.delete(identity)
+    await session.flush()
+    await record_event(
+        session,
+        "user.updated",
+        actor_id=actor.user_id,
+        data={
+            "user_id": user.id,
+            "changes": [
+                {"field": "identities", "from": f"{identity.kind}:{identity.value}", "to": None}
+            ],
+        },
+    )
+
+
+async def issue_token(session: AsyncSession, user_id: int, name: str) -> tuple[ApiToken, str]:
+    token = generate_token()
+    row = ApiToken(user_id=user_id, token_hash=hash_token(token), name=name)
+    session.add(row)
+    await session.flush()
+    await session.refresh(row, attribute_names=["created_at"])
+    return row, token
