@@ -2,12 +2,25 @@
 
 from fastapi import APIRouter
 
+from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
+from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
+from helpdesk_api.organizations.router import router as organizations_router
+from helpdesk_api.statuses.router import router as statuses_router
+from helpdesk_api.tickets.router import router as tickets_router
 from helpdesk_api.users.router import router as users_router
 
-v1_routers = [auth_router, users_router]
+v1_routers = [
+    auth_router,
+    users_router,
+    organizations_router,
+    groups_router,
+    statuses_router,
+    tickets_router,
+    attachments_router,
+]
 
 
 def build_router() -> APIRouter:

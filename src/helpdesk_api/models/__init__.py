@@ -2,7 +2,22 @@
 
 from helpdesk_api.models.base import Base
 from helpdesk_api.models.event import Event
+from helpdesk_api.models.group import Group, GroupMembership
 from helpdesk_api.models.idempotency import IdempotencyKey
+from helpdesk_api.models.organization import Organization
+from helpdesk_api.models.status import PriorityMatrixCell, StatusCategory, TicketStatus
+from helpdesk_api.models.ticket import (
+    Attachment,
+    Channel,
+    Level,
+    Priority,
+    PriorityRank,
+    TagCount,
+    Ticket,
+    TicketAudit,
+    TicketComment,
+    TicketType,
+)
 from helpdesk_api.models.user import (
     STAFF_ROLES,
     ApiToken,
@@ -16,12 +31,28 @@ from helpdesk_api.models.user import (
 __all__ = [
     "STAFF_ROLES",
     "ApiToken",
+    "Attachment",
     "Base",
+    "Channel",
     "Event",
+    "Group",
+    "GroupMembership",
     "IdempotencyKey",
     "IdentityKind",
+    "Level",
+    "Organization",
+    "Priority",
+    "PriorityMatrixCell",
+    "PriorityRank",
     "Role",
+    "StatusCategory",
+    "TagCount",
+    "Ticket",
     "TicketAccess",
+    "TicketAudit",
+    "TicketComment",
+    "TicketStatus",
+    "TicketType",
     "User",
     "UserIdentity",
 ]

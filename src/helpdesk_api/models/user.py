@@ -12,6 +12,7 @@ from sqlalchemy import (
     func,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk_api.models.base import Base, IdMixin, TimestampMixin
@@ -48,6 +49,7 @@ class User(IdMixin, TimestampMixin, Base):
         CheckConstraint("role IN ('admin', 'agent', 'light_agent', 'customer')", name="role"),
         CheckConstraint("ticket_access IN ('all', 'groups')", name="ticket_access"),
         Index("ix_users_role_id", "role", "id"),
+        Index("ix_users_organization_id", "organization_id"),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -60,6 +62,11 @@ class User(IdMixin, TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(35))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(Text)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    # Segments such as "vip": SLA policies and routing rules match on them.
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     identities: Mapped[list["UserIdentity"]] = relationship(

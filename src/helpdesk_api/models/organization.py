@@ -1,0 +1,27 @@
+from sqlalchemy import Index, String, Text, false, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpdesk_api.models.base import Base, IdMixin, TimestampMixin
+
+
+class Organization(IdMixin, TimestampMixin, Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        Index("uq_organizations_lower_name", text("lower(name)"), unique=True),
+        Index("ix_organizations_domains", "domains", postgresql_using="gin"),
+    )
+
+    name: Mapped[str] = mapped_column(String(200))
+    # Members see each other's tickets when set (a company's shared support history).
+    shared_tickets: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # E-mail domains whose new customers join this organisation automatically.
+    domains: Mapped[list[str]] = mapped_column(
+        ARRAY(String(253)), default=list, server_default="{}"
+    )
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
+    notes: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,193 @@
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    false,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpdesk_api.models.base import Base, IdMixin
+from helpdesk_api.models.status import STATUS_CATEGORIES_SQL
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+class PriorityRank(IntEnum):
+    """Sortable priority: ``sort=-priority`` puts urgent work first."""
+
+    low = 1
+    normal = 2
+    high = 3
+    urgent = 4
+
+
+class Level(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class TicketType(StrEnum):
+    question = "question"
+    incident = "incident"
+    problem = "problem"
+    task = "task"
+
+
+class Channel(StrEnum):
+    api = "api"
+    web = "web"
+    email = "email"
+    chat = "chat"
+    phone = "phone"
+    telegram = "telegram"
+    social = "social"
+    alert = "alert"
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Ticket(IdMixin, Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(_in("priority", Priority), name="priority"),
+        CheckConstraint(_in("channel", Channel), name="channel"),
+        CheckConstraint(f"type IS NULL OR {_in('type', TicketType)}", name="type"),
+        CheckConstraint(f"impact IS NULL OR {_in('impact', Level)}", name="impact"),
+        CheckConstraint(f"urgency IS NULL OR {_in('urgency', Level)}", name="urgency"),
+        CheckConstraint(f"status_category IN ({STATUS_CATEGORIES_SQL})", name="status_category"),
+        # Every list filter pairs with the default order (updated_at, id) so a page is an
+        # index range scan even at millions of rows.
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        Index("ix_tickets_created_at_id", "created_at", "id"),
+        Index("ix_tickets_priority_rank_id", "priority_rank", "id"),
+        Index("ix_tickets_status_category_updated_at", "status_category", "updated_at", "id"),
+        Index("ix_tickets_status_id_updated_at", "status_id", "updated_at", "id"),
+        Index("ix_tickets_assignee_id_updated_at", "assignee_id", "updated_at", "id"),
+        Index("ix_tickets_group_id_updated_at", "group_id", "updated_at", "id"),
+        Index("ix_tickets_requester_id_updated_at", "requester_id", "updated_at", "id"),
+        Index("ix_tickets_organization_id_updated_at", "organization_id", "updated_at", "id"),
+        Index("ix_tickets_tags", "tags", postgresql_using="gin"),
+        Index("ix_tickets_subject_search", "subject_search", postgresql_using="gin"),
+    )
+
+    subject: Mapped[str] = mapped_column(String(500))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    # The requester's organisation when the ticket was opened: who may see it stays stable.
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    status_id: Mapped[int] = mapped_column(ForeignKey("ticket_statuses.id"))
+    # Copied from the status, so queue filters need no join.
+    status_category: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10))
+    priority_rank: Mapped[int] = mapped_column(SmallInteger)
+    impact: Mapped[str | None] = mapped_column(String(10))
+    urgency: Mapped[str | None] = mapped_column(String(10))
+    type: Mapped[str | None] = mapped_column(String(20))
+    due_at: Mapped[datetime | None]
+    channel: Mapped[str] = mapped_column(String(20))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    is_public: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    status_changed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    solved_at: Mapped[datetime | None]
+    first_agent_reply_at: Mapped[datetime | None]
+    last_public_comment_at: Mapped[datetime | None]
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    subject_search: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('simple'::regconfig, subject)", persisted=True)
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketComment(IdMixin, Base):
+    """A public reply or a private note; ``is_public`` decides who may ever read it."""
+
+    __tablename__ = "ticket_comments"
+    __table_args__ = (
+        Index("ix_ticket_comments_ticket_id_id", "ticket_id", "id"),
+        Index("ix_ticket_comments_search", "search", postgresql_using="gin"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool]
+    via: Mapped[str] = mapped_column(String(20), default="api", server_default="api")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('simple'::regconfig, body)", persisted=True)
+    )
+
+
+class TicketAudit(IdMixin, Base):
+    """Every change to a ticket: who, through what, what changed. Staff-only."""
+
+    __tablename__ = "ticket_audits"
+    __table_args__ = (Index("ix_ticket_audits_ticket_id_id", "ticket_id", "id"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    via: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_comments.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class TagCount(Base):
+    """Tickets per tag, kept exact in the writing transaction so `GET /v1/tags` is instant."""
+
+    __tablename__ = "tag_counts"
+
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ticket_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class Attachment(IdMixin, Base):
+    """A stored file; visible exactly as the comment it belongs to."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachments_comment_id", "comment_id"),
+        Index("ix_attachments_uploader_id", "uploader_id"),
+    )
+
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_comments.id", ondelete="CASCADE")
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    is_inline: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,45 @@
+"""Which tickets and comments a caller may see, as SQL: every read starts from here."""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select, true
+
+from helpdesk_api.core.auth import Principal
+from helpdesk_api.models import (
+    GroupMembership,
+    Organization,
+    Ticket,
+    TicketAccess,
+    TicketComment,
+    User,
+)
+
+
+def ticket_visibility(principal: Principal) -> ColumnElement[bool]:
+    me = principal.user_id
+    if principal.is_staff:
+        if principal.ticket_access == TicketAccess.all:
+            return true()
+        my_groups = select(GroupMembership.group_id).where(GroupMembership.user_id == me)
+        return or_(Ticket.group_id.in_(my_groups), Ticket.assignee_id == me)
+    shared_organization = (
+        select(User.organization_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(User.id == me, Organization.shared_tickets)
+    )
+    return or_(Ticket.requester_id == me, Ticket.organization_id.in_(shared_organization))
+
+
+def visible_tickets(principal: Principal) -> Select[Ticket]:
+    return select(Ticket).where(ticket_visibility(principal))
+
+
+def comment_visibility(principal: Principal) -> ColumnElement[bool]:
+    """Private notes exist only for staff; customers' queries never select them."""
+    return true() if principal.is_staff else TicketComment.is_public.is_(True)
+
+
+def visible_comments(principal: Principal, ticket_id: int) -> Select[Any]:
+    return select(TicketComment).where(
+        TicketComment.ticket_id == ticket_id, comment_visibility(principal)
+    )
