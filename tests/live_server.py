@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
         "DATABASE_URL": database_url,
         "HELPDESK_RATE_LIMIT_PER_MINUTE": "0",
         "HELPDESK_ACCESS_LOG": "false",
+        "HELPDESK_DATA_DIR": tempfile.mkdtemp(prefix="helpdesk-live-"),
         **env,
     }
     process = subprocess.Popen(  # noqa: S603 — our own console script

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
+from helpdesk_api.conversations.router import router as conversations_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
@@ -19,6 +20,7 @@ v1_routers = [
     groups_router,
     statuses_router,
     tickets_router,
+    conversations_router,
     attachments_router,
 ]
 

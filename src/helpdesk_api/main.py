@@ -74,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_minute=settings.rate_limit_per_minute,
         burst=settings.rate_limit_burst,
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/v1/attachments": settings.max_attachment_bytes},
+    )
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     return app

@@ -118,3 +118,19 @@ async def test_readyz_is_503_when_migrations_are_behind(pg_server, template_read
             assert_problem(await client.get("/readyz"), 503)
     finally:
         await pg_server.drop_database(url)
+
+
+async def test_nul_characters_are_a_422_not_a_500(client):
+    response = await client.get("/v1/organizations", params={"q": "a\x00b"}, headers=ADMIN)
+    assert_problem(response, 422)
+    created = await client.post("/v1/users", json={"name": "bad\u0000name"}, headers=ADMIN)
+    assert_problem(created, 422)
+    assert len((await client.get("/v1/users", headers=ADMIN)).json()["data"]) == 1
+
+
+async def test_unknown_query_parameters_are_refused(client):
+    response = await client.get("/v1/users?rol=admin", headers=ADMIN)
+    body = assert_problem(response, 422)
+    assert body["errors"] == [
+        {"loc": ["query", "rol"], "msg": "Unknown query parameter", "type": "extra_forbidden"}
+    ]

@@ -138,3 +138,15 @@ async def test_cannot_deactivate_yourself(client):
     me = (await client.get("/v1/me", headers=ADMIN)).json()
     response = await client.patch(f"/v1/users/{me['id']}", json={"is_active": False}, headers=ADMIN)
     assert_problem(response, 422)
+
+
+async def test_customer_reading_themselves_gets_no_staff_fields(client):
+    org = await client.post("/v1/organizations", json={"name": "Acme"}, headers=ADMIN)
+    me, headers = await make_user_with_token(
+        client, notes="prefers phone", tags=["vip"], organization_id=org.json()["id"]
+    )
+    for path in (f"/v1/users/{me['id']}", "/v1/me"):
+        body = (await client.get(path, headers=headers)).json()
+        assert body["organization_id"] == org.json()["id"]
+        assert "tags" not in body
+        assert "notes" not in body

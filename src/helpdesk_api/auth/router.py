@@ -4,8 +4,8 @@ from helpdesk_api.auth import service
 from helpdesk_api.auth.schemas import AccessToken, Credentials
 from helpdesk_api.core.auth import Authenticated
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.users.schemas import IdentityRead, MeRead
-from helpdesk_api.users.service import get_user, primary_email
+from helpdesk_api.users.schemas import MeRead
+from helpdesk_api.users.service import get_user, to_me
 
 router = APIRouter(prefix="/v1", tags=["auth"], route_class=TransactionalRoute)
 
@@ -21,13 +21,4 @@ async def create_token(data: Credentials, session: DB) -> AccessToken:
 
 @router.get("/me")
 async def me(session: DB, principal: Authenticated) -> MeRead:
-    user = await get_user(session, principal.user_id)
-    return MeRead(
-        id=user.id,
-        name=user.name,
-        email=primary_email(user),
-        role=principal.role,
-        locale=user.locale,
-        time_zone=user.time_zone,
-        identities=[IdentityRead.model_validate(i) for i in user.identities],
-    )
+    return to_me(await get_user(session, principal.user_id))

@@ -5,6 +5,8 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -54,9 +56,18 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def _query_parameter_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub_dependant in dependant.dependencies:
+        names |= _query_parameter_names(sub_dependant)
+    return names
+
+
 class TransactionalRoute(APIRoute):
     """Every request runs in one transaction that commits after the handler built its response
     and before a single byte is sent, so a failed commit becomes a 5xx and never a 2xx.
+
+    It also refuses query parameters the route does not declare.
 
     The session lives here rather than in a ``yield`` dependency because FastAPI has moved the
     exit of such dependencies relative to sending the response between releases.
@@ -65,8 +76,22 @@ class TransactionalRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        known_query = _query_parameter_names(self.dependant)
 
         async def run_in_transaction(request: Request) -> Response:
+            # A misspelt filter must not silently widen a list: unknown parameters are errors.
+            unknown = [name for name in request.query_params if name not in known_query]
+            if unknown:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("query", name),
+                            "msg": "Unknown query parameter",
+                            "type": "extra_forbidden",
+                        }
+                        for name in unknown
+                    ]
+                )
             sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
             async with sessionmaker() as session:
                 request.state.db = session

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -182,6 +183,24 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Values PostgreSQL cannot store (a NUL character, an out-of-range number) are the
+    client's input, not our failure: SQLSTATE class 22 is "data exception"."""
+    assert isinstance(exc, DBAPIError)
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    if sqlstate.startswith("22"):
+        return problem_response(
+            request,
+            status=422,
+            slug="unstorable-value",
+            title="Unprocessable Content",
+            detail="The request contains a value that cannot be stored, such as a NUL "
+            "character or a number out of range.",
+            extra={"errors": []},
+        )
+    return await handle_unexpected(request, exc)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"request_id": request.scope.get("request_id")})
     return problem_response(
@@ -196,6 +215,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, handle_problem)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(DBAPIError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected)
 
 

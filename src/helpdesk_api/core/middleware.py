@@ -5,6 +5,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -69,18 +70,34 @@ class BodySizeLimitMiddleware:
     FastAPI's own ``max_body_size`` answers in plain text from outside our error handlers.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, overrides: Mapping[str, int] | None = None
+    ) -> None:
+        """``overrides`` maps a path prefix (``/v1/attachments``) to its own limit."""
         self.app = app
         self.max_bytes = max_bytes
+        # Longest prefix first, so a nested prefix can set a limit of its own.
+        self.overrides = sorted(
+            ((prefix.rstrip("/"), limit) for prefix, limit in (overrides or {}).items()),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.overrides:
+            if path == prefix or path.startswith(prefix + "/"):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if not declared.isdigit() or int(declared) > max_bytes:
+                await self._refuse(scope, receive, send, max_bytes)
                 return
             await self.app(scope, receive, send)
             return
@@ -93,8 +110,8 @@ class BodySizeLimitMiddleware:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if size > max_bytes:
+                await self._refuse(scope, receive, send, max_bytes)
                 return
             if not message.get("more_body", False):
                 break
@@ -104,12 +121,12 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         response = problem_response(
             Request(scope),
             status=413,
             slug="payload-too-large",
-            detail=f"The request body is larger than the limit of {self.max_bytes} bytes.",
+            detail=f"The request body is larger than the limit of {max_bytes} bytes.",
         )
         await response(scope, receive, send)
 

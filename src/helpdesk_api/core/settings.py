@@ -30,6 +30,7 @@ class Settings(BaseSettings):
 
     # Request limits
     max_body_bytes: int = 1_048_576
+    max_attachment_bytes: int = 20 * 1024 * 1024
     rate_limit_per_minute: int = 6000
     rate_limit_burst: int = 600
 

@@ -1,5 +1,197 @@
-from fastapi import APIRouter
+from typing import Annotated
 
-from helpdesk_api.core.db import TransactionalRoute
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import select
+
+from helpdesk_api.core.auth import Agent, Authenticated, Staff
+from helpdesk_api.core.clock import Now
+from helpdesk_api.core.db import DB, TransactionalRoute
+from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.idempotency import Idempotent
+from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
+from helpdesk_api.core.params import ResourceId, Timestamp
+from helpdesk_api.core.tags import normalize_tag
+from helpdesk_api.models import Channel, Priority, StatusCategory, TagCount, Ticket, TicketAudit
+from helpdesk_api.models import TicketType as TicketTypeEnum
+from helpdesk_api.tickets import service
+from helpdesk_api.tickets.listing import TicketFilters, TicketSort, list_tickets
+from helpdesk_api.tickets.representation import present, present_one
+from helpdesk_api.tickets.schemas import (
+    AuditPage,
+    AuditRead,
+    BulkTicketUpdate,
+    CustomerTicketRead,
+    TagPage,
+    TagRead,
+    TicketCreate,
+    TicketList,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+)
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=TransactionalRoute)
+TicketOut = TicketRead | CustomerTicketRead
+
+
+def _etag(ticket: Ticket) -> str:
+    return make_etag("ticket", ticket.id, ticket.version)
+
+
+@router.get("/tickets")
+async def list_tickets_route(
+    session: DB,
+    principal: Authenticated,
+    status_category: Annotated[list[StatusCategory], Query()] = [],  # noqa: B006
+    status_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    assignee_id: Annotated[
+        str | None, Query(max_length=20, description='A user id, "me" or "none".')
+    ] = None,
+    group_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    requester_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    organization_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    tag: Annotated[
+        list[str], Query(max_length=20, description="Repeatable; every tag must match.")
+    ] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
+    type: TicketTypeEnum | None = None,
+    channel: Channel | None = None,
+    created_after: Timestamp | None = None,
+    created_before: Timestamp | None = None,
+    updated_after: Timestamp | None = None,
+    updated_before: Timestamp | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description='Full text (web-search syntax: words, "phrases", -exclusions) over '
+            "the subject and the comments; every word must appear in the subject or in one "
+            "comment. Customers search public text only.",
+        ),
+    ] = None,
+    sort: TicketSort = TicketSort.updated_at_desc,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> TicketPage:
+    filters = TicketFilters(
+        status_category=status_category,
+        status_id=status_id,
+        assignee_id=assignee_id,
+        group_id=group_id,
+        requester_id=requester_id,
+        organization_id=organization_id,
+        tag=tuple(tag),
+        priority=priority,
+        type=type,
+        channel=channel,
+        created_after=created_after,
+        created_before=created_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
+        q=q,
+    )
+    tickets, next_cursor = await list_tickets(
+        session, principal, filters, sort=sort, limit=limit, cursor=cursor
+    )
+    return TicketPage(data=await present(session, principal, tickets), next_cursor=next_cursor)
+
+
+@router.post("/tickets", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
+async def create_ticket(
+    data: TicketCreate, session: DB, principal: Authenticated, response: Response, now: Now
+) -> TicketOut:
+    """Open a ticket with its first comment. Staff name the requester (`requester_id`, or
+    `requester: {email, name}` to find or create the customer); a customer is the requester."""
+    ticket = await service.create_ticket(session, principal, data, now=now)
+    response.headers["Location"] = f"/v1/tickets/{ticket.id}"
+    response.headers["ETag"] = _etag(ticket)
+    return await present_one(session, principal, ticket)
+
+
+@router.patch("/tickets")
+async def bulk_update_tickets(
+    data: BulkTicketUpdate, session: DB, principal: Agent, now: Now
+) -> TicketList:
+    """Apply the same changes to up to 100 tickets: all of them, or none."""
+    tickets = await service.bulk_update(session, principal, data.ids, data.changes, now=now)
+    rendered = await present(session, principal, tickets)
+    return TicketList(data=[t for t in rendered if isinstance(t, TicketRead)])
+
+
+@router.get("/tickets/{ticket_id}")
+async def get_ticket(
+    ticket_id: ResourceId, session: DB, principal: Authenticated, response: Response
+) -> TicketOut:
+    ticket = await service.get_visible_ticket(session, principal, ticket_id)
+    response.headers["ETag"] = _etag(ticket)
+    return await present_one(session, principal, ticket)
+
+
+@router.patch("/tickets/{ticket_id}")
+async def update_ticket(
+    ticket_id: ResourceId,
+    data: TicketUpdate,
+    session: DB,
+    principal: Authenticated,
+    response: Response,
+    now: Now,
+    if_match: IfMatch = None,
+) -> TicketOut:
+    """Change a ticket, optionally with a `comment` in the same transaction. Customers may
+    only mark their own ticket solved (and add a public comment)."""
+    ticket = await service.get_visible_ticket(session, principal, ticket_id, for_update=True)
+    check_if_match(if_match, _etag(ticket))
+    await service.apply_update(session, principal, ticket, data, now=now)
+    response.headers["ETag"] = _etag(ticket)
+    return await present_one(session, principal, ticket)
+
+
+@router.get("/tickets/{ticket_id}/audits")
+async def list_audits(
+    ticket_id: ResourceId, session: DB, principal: Staff, limit: Limit = 50, cursor: Cursor = None
+) -> AuditPage:
+    """Every change to the ticket: who, through what, what changed. Staff only."""
+    await service.get_visible_ticket(session, principal, ticket_id)
+    audits, next_cursor = await paginate(
+        session,
+        select(TicketAudit).where(TicketAudit.ticket_id == ticket_id),
+        keys=[SortKey(TicketAudit.id, lambda a: a.id)],
+        limit=limit,
+        cursor=cursor,
+    )
+    return AuditPage(
+        data=[AuditRead.model_validate(a, from_attributes=True) for a in audits],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/tags")
+async def list_tags(
+    session: DB,
+    principal: Staff,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Prefix")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> TagPage:
+    """Tags in use, most used first, with how many tickets carry each."""
+    statement = select(TagCount).where(TagCount.ticket_count > 0)
+    if q:
+        prefix = normalize_tag(q, loc=("query", "q"))
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(TagCount.tag.like(f"{escaped}%"))
+    rows, next_cursor = await paginate(
+        session,
+        statement,
+        keys=[
+            SortKey(TagCount.ticket_count, lambda t: t.ticket_count, descending=True),
+            SortKey(TagCount.tag, lambda t: t.tag),
+        ],
+        limit=limit,
+        cursor=cursor,
+        ordering="tags",
+    )
+    return TagPage(
+        data=[TagRead(name=r.tag, ticket_count=r.ticket_count) for r in rows],
+        next_cursor=next_cursor,
+    )

@@ -15,6 +15,7 @@ from helpdesk_api.users.dependencies import UserId, VisibleUser
 from helpdesk_api.users.schemas import (
     IdentityCreate,
     IdentityRead,
+    MeRead,
     TokenCreate,
     TokenCreated,
     UserCreate,
@@ -61,12 +62,12 @@ async def create_user(
 
 
 @router.get("/{user_id}")
-async def get_user(user: VisibleUser, principal: Authenticated, response: Response) -> UserRead:
+async def get_user(
+    user: VisibleUser, principal: Authenticated, response: Response
+) -> UserRead | MeRead:
+    """Staff see the whole profile; customers (only themselves) see no staff-only fields."""
     response.headers["ETag"] = _etag(user)
-    read = service.to_read(user)
-    if not principal.is_staff:
-        read.notes = None
-    return read
+    return service.to_read(user) if principal.is_staff else service.to_me(user)
 
 
 @router.patch("/{user_id}")

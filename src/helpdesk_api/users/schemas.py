@@ -1,7 +1,15 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
@@ -11,6 +19,12 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Rome"])]
 Locale = Annotated[str, Field(min_length=2, max_length=35, examples=["it-IT"])]
+OrganizationRef = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+# Normalised by core.tags.normalize_tags in the service (lower case, '#' and spaces handled).
+TagList = Annotated[
+    list[Annotated[str, Field(max_length=200)]],
+    Field(max_length=100, examples=[["vip", "key_account"]]),
+]
 
 
 class IdentityCreate(StrictModel):
@@ -39,6 +53,12 @@ class UserCreate(StrictModel):
     time_zone: TimeZoneName | None = None
     notes: Annotated[str, Field(max_length=10_000)] | None = None
     identities: Annotated[list[IdentityCreate], Field(max_length=20)] = []
+    organization_id: OrganizationRef | None = Field(
+        default=None,
+        description="Customers only. Left out: a customer whose e-mail domain is listed on an "
+        "organisation joins it; null: no organisation.",
+    )
+    tags: TagList = []
 
 
 class UserUpdate(StrictModel):
@@ -51,6 +71,10 @@ class UserUpdate(StrictModel):
     locale: Locale | None = None
     time_zone: TimeZoneName | None = None
     notes: Annotated[str, Field(max_length=10_000)] | None = None
+    organization_id: OrganizationRef | None = Field(
+        default=None, description="Customers only; null removes the user from it."
+    )
+    tags: TagList = omittable()
 
 
 class UserRead(BaseModel):
@@ -65,6 +89,8 @@ class UserRead(BaseModel):
     locale: str | None
     time_zone: str | None
     notes: str | None
+    organization_id: int | None
+    tags: list[str] = Field(description="Staff-only segments such as `vip`.")
     identities: list[IdentityRead]
     created_at: datetime
     updated_at: datetime
@@ -80,6 +106,7 @@ class MeRead(BaseModel):
     locale: str | None
     time_zone: str | None
     identities: list[IdentityRead]
+    organization_id: int | None = None
 
 
 class TokenCreate(StrictModel):

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -11,10 +11,23 @@ from sqlalchemy.orm import selectinload
 from helpdesk_api.core.auth import Principal, generate_token, hash_token
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.events import record_event
-from helpdesk_api.models import ApiToken, IdentityKind, Role, TicketAccess, User, UserIdentity
+from helpdesk_api.core.tags import normalize_tags
+from helpdesk_api.models import (
+    STAFF_ROLES,
+    ApiToken,
+    GroupMembership,
+    IdentityKind,
+    Organization,
+    Role,
+    TicketAccess,
+    User,
+    UserIdentity,
+)
 from helpdesk_api.users.identities import normalize_identity
 from helpdesk_api.users.passwords import hash_password
-from helpdesk_api.users.schemas import IdentityRead, UserCreate, UserRead, UserUpdate
+from helpdesk_api.users.schemas import IdentityRead, MeRead, UserCreate, UserRead, UserUpdate
+
+_ORGANIZATION_LOC = ("body", "organization_id")
 
 
 def primary_email(user: User) -> str | None:
@@ -34,9 +47,25 @@ def to_read(user: User) -> UserRead:
         locale=user.locale,
         time_zone=user.time_zone,
         notes=user.notes,
+        organization_id=user.organization_id,
+        tags=list(user.tags),
         identities=[IdentityRead.model_validate(i) for i in user.identities],
         created_at=user.created_at,
         updated_at=user.updated_at,
+    )
+
+
+def to_me(user: User) -> MeRead:
+    """The user as they see themselves: no notes, no tags (those are staff-only)."""
+    return MeRead(
+        id=user.id,
+        name=user.name,
+        email=primary_email(user),
+        role=Role(user.role),
+        locale=user.locale,
+        time_zone=user.time_zone,
+        identities=[IdentityRead.model_validate(i) for i in user.identities],
+        organization_id=user.organization_id,
     )
 
 
@@ -93,6 +122,8 @@ async def create_user(
             (identity.kind, normalize_identity(identity.kind, identity.value, loc=loc), loc)
         )
     await _ensure_identities_free(session, wanted)
+    tags = normalize_tags(data.tags, loc=("body", "tags"))
+    organization_id = await _organization_for_new_user(session, data, wanted)
 
     user = User(
         name=data.name,
@@ -102,6 +133,8 @@ async def create_user(
         locale=data.locale,
         time_zone=data.time_zone,
         notes=data.notes,
+        organization_id=organization_id,
+        tags=tags,
     )
     session.add(user)
     first_of_kind: set[str] = set()
@@ -126,6 +159,50 @@ async def create_user(
     return created
 
 
+async def _organization_for_new_user(
+    session: AsyncSession,
+    data: UserCreate,
+    wanted: list[tuple[IdentityKind, str, tuple[str | int, ...]]],
+) -> int | None:
+    if data.organization_id is not None:
+        if data.role in STAFF_ROLES:
+            raise _staff_in_organization()
+        await ensure_organization_exists(session, data.organization_id)
+        return data.organization_id
+    # An explicit null means "no organisation": only a left-out field triggers the domain rule.
+    if "organization_id" in data.model_fields_set or data.role in STAFF_ROLES:
+        return None
+    email = next((value for kind, value, _ in wanted if kind == IdentityKind.email), None)
+    if email is None:
+        return None
+    domain = email.rsplit("@", 1)[1]
+    # Organisations keep their domains disjoint; the lowest id settles a race all the same.
+    return await session.scalar(
+        select(Organization.id)
+        .where(Organization.domains.contains([domain]))
+        .order_by(Organization.id)
+        .limit(1)
+    )
+
+
+def _staff_in_organization() -> InvalidInput:
+    return InvalidInput(
+        "Staff users (admin, agent, light_agent) cannot belong to an organisation.",
+        loc=_ORGANIZATION_LOC,
+        type="staff_in_organization",
+    )
+
+
+async def ensure_organization_exists(session: AsyncSession, organization_id: int) -> None:
+    found = await session.scalar(select(exists().where(Organization.id == organization_id)))
+    if not found:
+        raise InvalidInput(
+            f"Organization {organization_id} does not exist.",
+            loc=_ORGANIZATION_LOC,
+            type="unknown_organization",
+        )
+
+
 async def revoke_tokens(session: AsyncSession, user_id: int) -> None:
     await session.execute(
         update(ApiToken)
@@ -143,7 +220,21 @@ async def update_user(
         raise InvalidInput("You cannot deactivate yourself.", loc=("body", "is_active"))
     if "role" in fields and user.id == actor.user_id and fields["role"] != Role.admin:
         raise InvalidInput("You cannot remove your own admin role.", loc=("body", "role"))
-    for name in ("name", "role", "is_active", "ticket_access", "locale", "time_zone", "notes"):
+    if "tags" in fields:
+        fields["tags"] = normalize_tags(fields["tags"], loc=("body", "tags"))
+    await _check_organization_change(session, user, fields)
+    names = (
+        "name",
+        "role",
+        "is_active",
+        "ticket_access",
+        "locale",
+        "time_zone",
+        "notes",
+        "organization_id",
+        "tags",
+    )
+    for name in names:
         if name in fields and getattr(user, name) != fields[name]:
             changes.append({"field": name, "from": getattr(user, name), "to": fields[name]})
             setattr(user, name, fields[name])
@@ -155,6 +246,8 @@ async def update_user(
         changes.append({"field": "email", "from": None, "to": fields["email"]})
     if fields.get("is_active") is False:
         await revoke_tokens(session, user.id)
+    if fields.get("role") == Role.customer and any(c["field"] == "role" for c in changes):
+        await _leave_groups(session, actor, user.id)
     if changes:
         user.updated_at = datetime.now(UTC)
         await session.flush()
@@ -165,6 +258,42 @@ async def update_user(
             data={"user_id": user.id, "changes": [_redact(c) for c in changes]},
         )
     return await get_user(session, user.id)
+
+
+async def _check_organization_change(
+    session: AsyncSession, user: User, fields: dict[str, Any]
+) -> None:
+    role = fields.get("role", user.role)
+    organization_id = fields.get("organization_id", user.organization_id)
+    if organization_id is not None and role in STAFF_ROLES:
+        if "organization_id" not in fields:
+            raise InvalidInput(
+                f"User {user.id} belongs to organization {organization_id}; staff cannot. "
+                "Set organization_id to null in the same request to make them staff.",
+                loc=("body", "role"),
+                type="staff_in_organization",
+            )
+        raise _staff_in_organization()
+    if fields.get("organization_id") is not None:
+        await ensure_organization_exists(session, fields["organization_id"])
+
+
+async def _leave_groups(session: AsyncSession, actor: Principal, user_id: int) -> None:
+    # Only staff may be group members; a user made a customer leaves every group.
+    group_ids = (
+        await session.scalars(
+            delete(GroupMembership)
+            .where(GroupMembership.user_id == user_id)
+            .returning(GroupMembership.group_id)
+        )
+    ).all()
+    for group_id in sorted(group_ids):
+        await record_event(
+            session,
+            "group.member_removed",
+            actor_id=actor.user_id,
+            data={"group_id": group_id, "user_id": user_id},
+        )
 
 
 def _redact(change: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,43 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
+
+from helpdesk_api.attachments.schemas import AttachmentRead
+from helpdesk_api.core.pagination import Page
+from helpdesk_api.core.schemas import StrictModel
+
+Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+
+
+class CommentCreate(StrictModel):
+    body: Annotated[str, Field(min_length=1, max_length=65_536)] | None = None
+    html_body: Annotated[str, Field(min_length=1, max_length=262_144)] | None = None
+    public: StrictBool | None = Field(
+        default=None,
+        description="Public reply (visible to the customer) or private note. Defaults to "
+        "true, except for light agents, whose comments are always private notes.",
+    )
+    attachment_ids: Annotated[list[Id], Field(max_length=20)] = []
+
+    @model_validator(mode="after")
+    def _has_text(self) -> "CommentCreate":
+        if self.body is None and self.html_body is None:
+            raise ValueError("a comment needs a body or an html_body")
+        return self
+
+
+class CommentRead(BaseModel):
+    id: int
+    ticket_id: int
+    author_id: int
+    body: str
+    html_body: str | None
+    public: bool
+    via: str
+    created_at: datetime
+    attachments: list[AttachmentRead]
+
+
+class CommentPage(Page[CommentRead]):
+    pass

@@ -1,0 +1,92 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
+
+from helpdesk_api.core.pagination import Page
+from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.models import Level, Priority, StatusCategory
+
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(examples=["Waiting on vendor"]),
+]
+Description = Annotated[str, Field(max_length=2_000)]
+Position = Annotated[
+    StrictInt, Field(ge=0, le=2**31 - 1, description="Lower comes first in lists and pickers.")
+]
+
+
+class StatusCreate(StrictModel):
+    category: StatusCategory
+    agent_label: Label
+    customer_label: Label | None = Field(
+        default=None, description="What customers see; defaults to `agent_label`."
+    )
+    description: Description | None = None
+    position: Position | None = Field(
+        default=None, description="Defaults to after the last status."
+    )
+    is_default: StrictBool = Field(
+        default=False,
+        description="Make this the default of its category; the previous default stops being one.",
+    )
+
+
+class StatusUpdate(StrictModel):
+    """The category is fixed once created: tickets copy it, so changing it would misfile them."""
+
+    agent_label: Label = omittable()
+    customer_label: Label = omittable()
+    description: Description | None = None
+    position: Position = omittable()
+    is_active: StrictBool = omittable()
+    is_default: Annotated[
+        StrictBool,
+        Field(description="Only `true`: the default moves by setting it on another status."),
+    ] = omittable()
+
+
+class StatusRead(BaseModel):
+    """A ticket status as staff see it."""
+
+    id: int
+    category: StatusCategory
+    agent_label: str
+    customer_label: str
+    description: str | None
+    is_default: bool
+    is_active: bool
+    position: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class StatusCustomerRead(BaseModel):
+    """A ticket status as customers see it: never the agent label or the description."""
+
+    id: int
+    category: StatusCategory
+    label: str = Field(description="The customer-facing label.")
+
+
+# Staff get the first shape, customers the second.
+StatusView = StatusRead | StatusCustomerRead
+
+
+class StatusPage(Page[StatusView]):
+    pass
+
+
+class MatrixCell(StrictModel):
+    impact: Level
+    urgency: Level
+    priority: Priority
+
+
+class PriorityMatrix(StrictModel):
+    cells: list[MatrixCell] = Field(
+        description="Every (impact, urgency) combination exactly once: 9 cells.",
+        max_length=100,
+    )

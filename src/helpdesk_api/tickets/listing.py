@@ -1,0 +1,140 @@
+"""Ticket lists: filters, sorts and full-text search, shaped for indexes at millions of rows."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk_api.core.auth import Principal
+from helpdesk_api.core.errors import Forbidden, InvalidInput
+from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.tags import normalize_tags
+from helpdesk_api.models import Channel, Priority, StatusCategory, Ticket, TicketComment, TicketType
+from helpdesk_api.tickets.queries import comment_visibility, visible_tickets
+
+
+class TicketSort(StrEnum):
+    created_at = "created_at"
+    created_at_desc = "-created_at"
+    updated_at = "updated_at"
+    updated_at_desc = "-updated_at"
+    priority = "priority"
+    priority_desc = "-priority"
+
+
+_SORT_COLUMNS = {
+    "created_at": (Ticket.created_at, lambda t: t.created_at),
+    "updated_at": (Ticket.updated_at, lambda t: t.updated_at),
+    "priority": (Ticket.priority_rank, lambda t: t.priority_rank),
+}
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status_category: list[StatusCategory]
+    status_id: int | None = None
+    assignee_id: str | None = None  # an id, "me" or "none"
+    group_id: int | None = None
+    requester_id: int | None = None
+    organization_id: int | None = None
+    tag: tuple[str, ...] = ()
+    priority: list[Priority] | None = None
+    type: TicketType | None = None
+    channel: Channel | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    q: str | None = None
+
+    def staff_only(self) -> list[str]:
+        names = ("assignee_id", "group_id", "tag", "priority", "status_id", "organization_id")
+        return [n for n in names if getattr(self, n) not in (None, (), [])]
+
+
+def _assignee_condition(value: str, principal: Principal) -> Any:
+    if value == "none":
+        return Ticket.assignee_id.is_(None)
+    if value == "me":
+        return Ticket.assignee_id == principal.user_id
+    if value.isdigit() and 0 < int(value) < 2**63:
+        return Ticket.assignee_id == int(value)
+    raise InvalidInput(
+        'assignee_id must be a user id, "me" or "none".', loc=("query", "assignee_id")
+    )
+
+
+def _search_condition(q: str, principal: Principal) -> Any:
+    query = func.websearch_to_tsquery("simple", q)
+    in_comments = select(TicketComment.ticket_id).where(
+        TicketComment.search.op("@@")(query), comment_visibility(principal)
+    )
+    return or_(Ticket.subject_search.op("@@")(query), Ticket.id.in_(in_comments))
+
+
+def check_sort(principal: Principal, sort: "TicketSort") -> None:
+    # Sorting by a hidden field would let a customer infer it.
+    if not principal.is_staff and sort.value.lstrip("-") == "priority":
+        raise Forbidden("Only staff may sort by priority.")
+
+
+def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
+    if not principal.is_staff and filters.staff_only():
+        raise Forbidden(f"Only staff may filter by {', '.join(filters.staff_only())}.")
+    statement = visible_tickets(principal)
+    conditions: list[Any] = []
+    if filters.status_category:
+        conditions.append(Ticket.status_category.in_(filters.status_category))
+    if filters.status_id is not None:
+        conditions.append(Ticket.status_id == filters.status_id)
+    if filters.assignee_id is not None:
+        conditions.append(_assignee_condition(filters.assignee_id, principal))
+    for name in ("group_id", "requester_id", "organization_id", "type", "channel"):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(getattr(Ticket, name) == value)
+    if filters.priority:
+        conditions.append(Ticket.priority.in_(filters.priority))
+    if filters.tag:
+        tags = normalize_tags(list(filters.tag), loc=("query", "tag"))
+        conditions.append(Ticket.tags.contains(tags))
+    if filters.created_after is not None:
+        conditions.append(Ticket.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        conditions.append(Ticket.created_at < filters.created_before)
+    if filters.updated_after is not None:
+        conditions.append(Ticket.updated_at >= filters.updated_after)
+    if filters.updated_before is not None:
+        conditions.append(Ticket.updated_at < filters.updated_before)
+    if filters.q:
+        conditions.append(_search_condition(filters.q, principal))
+    return statement.where(*conditions)
+
+
+async def list_tickets(
+    session: AsyncSession,
+    principal: Principal,
+    filters: TicketFilters,
+    *,
+    sort: TicketSort,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Ticket], str | None]:
+    check_sort(principal, sort)
+    descending = sort.value.startswith("-")
+    column, value = _SORT_COLUMNS[sort.value.lstrip("-")]
+    keys = [
+        SortKey(column, value, descending=descending),
+        SortKey(Ticket.id, lambda t: t.id, descending=descending),
+    ]
+    return await paginate(
+        session,
+        filtered(principal, filters),
+        keys=keys,
+        limit=limit,
+        cursor=cursor,
+        ordering=f"tickets:{sort.value}",
+    )

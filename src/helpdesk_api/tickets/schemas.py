@@ -1,0 +1,168 @@
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, model_validator
+
+from helpdesk_api.conversations.schemas import CommentCreate
+from helpdesk_api.core.pagination import Page
+from helpdesk_api.core.params import Timestamp
+from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.models import Channel, Level, Priority, StatusCategory, TicketType
+
+Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+Subject = Annotated[str, Field(min_length=1, max_length=500)]
+# Checked again after normalisation (at most 100 characters then); this bounds raw input.
+Tag = Annotated[str, Field(min_length=1, max_length=200)]
+Tags = Annotated[list[Tag], Field(max_length=100)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class RequesterRef(StrictModel):
+    """Find the customer by e-mail identity, or create them."""
+
+    email: EmailStr
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class TicketCreate(StrictModel):
+    subject: Subject
+    comment: CommentCreate
+    requester_id: Id | None = None
+    requester: RequesterRef | None = None
+    assignee_id: Id | None = None
+    group_id: Id | None = None
+    status_id: Id | None = None
+    priority: Priority | None = None
+    impact: Level | None = None
+    urgency: Level | None = None
+    type: TicketType | None = None
+    due_at: Timestamp | None = None
+    channel: Channel = Channel.api
+    tags: Tags = []
+    external_id: ExternalId | None = None
+
+    @model_validator(mode="after")
+    def _one_requester(self) -> "TicketCreate":
+        if self.requester_id is not None and self.requester is not None:
+            raise ValueError("give requester_id or requester, not both")
+        return self
+
+
+class TicketUpdate(StrictModel):
+    subject: Subject = omittable()
+    requester_id: Id = omittable()
+    assignee_id: Id | Literal["me"] | None = Field(
+        default=None, description='An agent\'s id, "me" to self-assign, or null to unassign.'
+    )
+    group_id: Id | None = None
+    status_id: Id = omittable()
+    priority: Priority = omittable()
+    impact: Level | None = None
+    urgency: Level | None = None
+    type: TicketType | None = None
+    due_at: Timestamp | None = None
+    tags: Tags = omittable()
+    add_tags: Tags = omittable()
+    remove_tags: Tags = omittable()
+    external_id: ExternalId | None = None
+    comment: CommentCreate = omittable()
+
+
+class BulkTicketUpdate(StrictModel):
+    ids: Annotated[list[Id], Field(min_length=1, max_length=100)]
+    changes: TicketUpdate
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "BulkTicketUpdate":
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("ids must not repeat")
+        if "comment" in self.changes.model_fields_set:
+            raise ValueError("a bulk update cannot add a comment; post it to each ticket")
+        return self
+
+
+class StatusRef(BaseModel):
+    id: int
+    category: StatusCategory
+    label: str
+
+
+class TicketRead(BaseModel):
+    """A ticket as staff see it."""
+
+    id: int
+    subject: str
+    requester_id: int
+    submitter_id: int
+    assignee_id: int | None
+    group_id: int | None
+    organization_id: int | None
+    status: StatusRef
+    priority: Priority
+    impact: Level | None
+    urgency: Level | None
+    type: TicketType | None
+    due_at: datetime | None
+    channel: Channel
+    tags: list[str]
+    external_id: str | None
+    comment_count: int
+    created_at: datetime
+    updated_at: datetime
+    status_changed_at: datetime
+    solved_at: datetime | None
+    first_agent_reply_at: datetime | None
+
+
+class CustomerTicketRead(BaseModel):
+    """A ticket as its customers see it: no internal fields."""
+
+    id: int
+    subject: str
+    requester_id: int
+    organization_id: int | None
+    status: StatusRef
+    type: TicketType | None
+    channel: Channel
+    created_at: datetime
+    updated_at: datetime
+    solved_at: datetime | None
+
+
+class TicketPage(Page[TicketRead | CustomerTicketRead]):
+    pass
+
+
+class TicketList(BaseModel):
+    data: list[TicketRead]
+
+
+class AuditChange(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class AuditRead(BaseModel):
+    id: int
+    ticket_id: int
+    actor_id: int | None
+    via: str
+    changes: list[AuditChange]
+    comment_id: int | None
+    created_at: datetime
+
+
+class AuditPage(Page[AuditRead]):
+    pass
+
+
+class TagRead(BaseModel):
+    name: str
+    ticket_count: int
+
+
+class TagPage(Page[TagRead]):
+    pass

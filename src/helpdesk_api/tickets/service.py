@@ -1,0 +1,310 @@
+"""Creating and changing tickets. Never commits: the request path does."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk_api.conversations.service import add_comment, comment_visibility_for
+from helpdesk_api.core.auth import Principal
+from helpdesk_api.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from helpdesk_api.core.tags import normalize_tags
+from helpdesk_api.models import (
+    Level,
+    Priority,
+    PriorityRank,
+    StatusCategory,
+    Ticket,
+    TicketType,
+)
+from helpdesk_api.statuses.service import default_status, get_usable_status, priority_from_matrix
+from helpdesk_api.tickets import rules
+from helpdesk_api.tickets.audit import ChangeSet, write_audit
+from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
+from helpdesk_api.tickets.queries import visible_tickets
+from helpdesk_api.tickets.representation import load_statuses, staff_read
+from helpdesk_api.tickets.requesters import resolve_requester
+from helpdesk_api.tickets.schemas import TicketCreate, TicketUpdate
+from helpdesk_api.tickets.tagging import adjust_tag_counts
+
+# Fields a customer may not set: they are how the support team organises its work.
+STAFF_ONLY_ON_CREATE = (
+    "assignee_id", "group_id", "status_id", "priority", "impact", "urgency", "tags",
+    "external_id", "due_at", "requester",
+)  # fmt: skip
+
+
+async def get_visible_ticket(
+    session: AsyncSession, principal: Principal, ticket_id: int, *, for_update: bool = False
+) -> Ticket:
+    statement = visible_tickets(principal).where(Ticket.id == ticket_id)
+    if for_update:
+        statement = statement.with_for_update()
+    ticket = await session.scalar(statement)
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} does not exist.")
+    return ticket
+
+
+async def ticket_data(session: AsyncSession, ticket: Ticket) -> dict[str, Any]:
+    """The ticket as an agent sees it, for events."""
+    status = (await load_statuses(session, [ticket.status_id]))[ticket.status_id]
+    return staff_read(ticket, status).model_dump(mode="json")
+
+
+def _check_due_at(ticket_type: str | None, due_at: datetime | None) -> None:
+    if due_at is not None and ticket_type != TicketType.task:
+        raise InvalidInput("Only tasks have a due date: set type to task.", loc=("body", "due_at"))
+
+
+async def _ensure_external_id_free(
+    session: AsyncSession, external_id: str | None, ticket_id: int | None = None
+) -> None:
+    if external_id is None:
+        return
+    owner = await session.scalar(select(Ticket.id).where(Ticket.external_id == external_id))
+    if owner is not None and owner != ticket_id:
+        raise Conflict(f"external_id {external_id!r} already names ticket {owner}.")
+
+
+async def _derived_priority(session: AsyncSession, impact: str | None, urgency: str | None) -> str:
+    if impact is None or urgency is None:
+        return Priority.normal
+    return await priority_from_matrix(session, Level(impact), Level(urgency))
+
+
+async def create_ticket(
+    session: AsyncSession, principal: Principal, data: TicketCreate, *, now: datetime
+) -> Ticket:
+    if principal.role == "light_agent":
+        raise Forbidden("Light agents cannot open tickets; they add private notes.")
+    if not principal.is_staff:
+        refused = [f for f in STAFF_ONLY_ON_CREATE if f in data.model_fields_set]
+        if refused:
+            raise Forbidden(f"Customers cannot set {', '.join(refused)}.")
+    requester = await resolve_requester(session, principal, data)
+    status = (
+        await get_usable_status(session, data.status_id)
+        if data.status_id is not None
+        else await default_status(session, StatusCategory.new)
+    )
+    if data.group_id is not None:
+        await rules.check_group(session, data.group_id)
+    assignee_id = (
+        await rules.resolve_assignee(session, principal, data.assignee_id)
+        if data.assignee_id is not None
+        else None
+    )
+    await rules.check_assignee_in_group(session, assignee_id, data.group_id)
+    _check_due_at(data.type, data.due_at)
+    tags = normalize_tags(data.tags, loc=("body", "tags"))
+    await _ensure_external_id_free(session, data.external_id)
+    priority = data.priority or await _derived_priority(session, data.impact, data.urgency)
+    first_is_public = comment_visibility_for(principal, data.comment.public)
+
+    ticket = Ticket(
+        subject=data.subject,
+        requester_id=requester.id,
+        submitter_id=principal.user_id,
+        assignee_id=assignee_id,
+        group_id=data.group_id,
+        organization_id=requester.organization_id,
+        status_id=status.id,
+        status_category=status.category,
+        priority=priority,
+        priority_rank=PriorityRank[priority].value,
+        impact=data.impact,
+        urgency=data.urgency,
+        type=data.type,
+        due_at=data.due_at,
+        channel=data.channel,
+        tags=tags,
+        external_id=data.external_id,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+        solved_at=now if status.category == StatusCategory.solved else None,
+        comment_count=1,
+        last_public_comment_at=now if first_is_public else None,
+    )
+    session.add(ticket)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("external_id was taken by a concurrent request.") from exc
+    await adjust_tag_counts(session, tags, ())
+
+    changes = ChangeSet()
+    for name in ("subject", "requester_id", "assignee_id", "group_id", "priority", "type",
+                 "channel", "tags", "external_id"):  # fmt: skip
+        value = getattr(ticket, name)
+        if value not in (None, []):
+            changes.note(name, None, value)
+    changes.note("status", None, {"id": status.id, "category": status.category})
+    # The first comment is the request itself: it does not count as an agent's reply.
+    await add_comment(
+        session,
+        principal,
+        ticket,
+        data.comment,
+        changes=changes,
+        now=now,
+        via=data.channel,
+        is_first_comment=True,
+    )
+    await write_audit(
+        session,
+        ticket,
+        changes,
+        actor_id=principal.user_id,
+        via="api",
+        ticket_data=await ticket_data(session, ticket),
+        created=True,
+    )
+    return ticket
+
+
+async def apply_update(
+    session: AsyncSession,
+    principal: Principal,
+    ticket: Ticket,
+    data: TicketUpdate,
+    *,
+    now: datetime,
+    via: str = "api",
+) -> ChangeSet:
+    """Apply ``data`` to a locked ticket and write its audit; returns what changed."""
+    ensure_not_closed(ticket)
+    fields = data.model_fields_set
+    changes = ChangeSet()
+    if not principal.is_staff:
+        await _customer_update(session, principal, ticket, data, changes, now)
+    elif not principal.is_agent and fields - {"comment"}:
+        raise Forbidden("Light agents cannot change tickets; they add private notes.")
+    if principal.is_staff and "comment" in fields:
+        await add_comment(session, principal, ticket, data.comment, changes=changes, now=now)
+    if principal.is_agent:
+        await _staff_update(session, principal, ticket, data, changes, now)
+    if not changes:
+        return changes
+    ticket.updated_at = now
+    await session.flush()
+    await write_audit(
+        session,
+        ticket,
+        changes,
+        actor_id=principal.user_id,
+        via=via,
+        ticket_data=await ticket_data(session, ticket),
+    )
+    return changes
+
+
+async def _customer_update(
+    session: AsyncSession,
+    principal: Principal,
+    ticket: Ticket,
+    data: TicketUpdate,
+    changes: ChangeSet,
+    now: datetime,
+) -> None:
+    refused = sorted(data.model_fields_set - {"status_id", "comment"})
+    if refused:
+        raise Forbidden(f"Customers cannot change {', '.join(refused)}.")
+    if "comment" in data.model_fields_set:
+        await add_comment(session, principal, ticket, data.comment, changes=changes, now=now)
+    if "status_id" in data.model_fields_set:
+        status = await get_usable_status(session, data.status_id)
+        if status.category != StatusCategory.solved:
+            raise Forbidden("Customers may only mark their ticket as solved.")
+        set_status(ticket, status, changes, now)
+
+
+async def _staff_update(
+    session: AsyncSession,
+    principal: Principal,
+    ticket: Ticket,
+    data: TicketUpdate,
+    changes: ChangeSet,
+    now: datetime,
+) -> None:
+    fields = data.model_fields_set
+    if "subject" in fields:
+        changes.set(ticket, "subject", data.subject)
+    if "requester_id" in fields:
+        requester = await rules.check_requester(session, data.requester_id)
+        changes.set(ticket, "requester_id", requester.id)
+    if "group_id" in fields:
+        if data.group_id is not None:
+            await rules.check_group(session, data.group_id)
+        changes.set(ticket, "group_id", data.group_id)
+    if "assignee_id" in fields:
+        assignee_id = (
+            await rules.resolve_assignee(session, principal, data.assignee_id)
+            if data.assignee_id is not None
+            else None
+        )
+        changes.set(ticket, "assignee_id", assignee_id)
+    if changes.changed("group_id") or changes.changed("assignee_id"):
+        await rules.check_assignee_in_group(session, ticket.assignee_id, ticket.group_id)
+    if "status_id" in fields:
+        set_status(ticket, await get_usable_status(session, data.status_id), changes, now)
+    for name in ("impact", "urgency", "type", "due_at"):
+        if name in fields:
+            changes.set(ticket, name, getattr(data, name))
+    if changes.changed("type") or changes.changed("due_at"):
+        _check_due_at(ticket.type, ticket.due_at)
+    if "priority" in fields:
+        set_priority(ticket, data.priority, changes)
+    elif changes.changed("impact") or changes.changed("urgency"):
+        set_priority(
+            ticket, await _derived_priority(session, ticket.impact, ticket.urgency), changes
+        )
+    if "external_id" in fields and data.external_id != ticket.external_id:
+        await _ensure_external_id_free(session, data.external_id, ticket.id)
+        changes.set(ticket, "external_id", data.external_id)
+    await _update_tags(session, ticket, data, changes)
+
+
+async def _update_tags(
+    session: AsyncSession, ticket: Ticket, data: TicketUpdate, changes: ChangeSet
+) -> None:
+    fields = data.model_fields_set
+    if not fields & {"tags", "add_tags", "remove_tags"}:
+        return
+    current = list(ticket.tags)
+    tags = normalize_tags(data.tags, loc=("body", "tags")) if "tags" in fields else current
+    if "add_tags" in fields:
+        added = normalize_tags(data.add_tags, loc=("body", "add_tags"))
+        tags = normalize_tags([*tags, *added], loc=("body", "add_tags"))
+    if "remove_tags" in fields:
+        removed = set(normalize_tags(data.remove_tags, loc=("body", "remove_tags")))
+        tags = [t for t in tags if t not in removed]
+    if changes.set(ticket, "tags", tags):
+        await adjust_tag_counts(session, set(tags) - set(current), set(current) - set(tags))
+
+
+async def bulk_update(
+    session: AsyncSession,
+    principal: Principal,
+    ids: list[int],
+    data: TicketUpdate,
+    *,
+    now: datetime,
+) -> list[Ticket]:
+    """All or nothing: any refusal rolls back every ticket's change."""
+    if not principal.is_agent:
+        raise Forbidden("Only agents and admins may update tickets in bulk.")
+    # Locking in id order keeps concurrent bulk updates from deadlocking.
+    rows = await session.scalars(
+        visible_tickets(principal).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update()
+    )
+    found = {t.id: t for t in rows}
+    for index, ticket_id in enumerate(ids):
+        if ticket_id not in found:
+            raise InvalidInput(f"Ticket {ticket_id} does not exist.", loc=("body", "ids", index))
+    for ticket_id in ids:
+        await apply_update(session, principal, found[ticket_id], data, now=now)
+    return [found[i] for i in ids]

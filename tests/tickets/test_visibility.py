@@ -1,0 +1,170 @@
+"""Who sees which tickets, and that a private note never reaches a customer by any path."""
+
+import pytest
+
+from tests.factories import ADMIN, assert_problem, make_user, make_user_with_token
+from tests.tickets.factories import comment, make_ticket
+
+SECRET = "zanzibar-internal-only"
+
+
+async def _org(client, shared):
+    response = await client.post(
+        "/v1/organizations", json={"name": f"Org {shared}", "shared_tickets": shared}, headers=ADMIN
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+@pytest.fixture
+async def world(client):
+    """A customer's ticket with a public reply, a private note and a staff-only tag."""
+    requester, requester_headers = await make_user_with_token(client)
+    ticket = await make_ticket(
+        client,
+        requester_id=requester["id"],
+        tags=["escalated_to_legal"],
+        priority="urgent",
+        external_id="crm-7",
+    )
+    await comment(client, ticket["id"], ADMIN, body="We are looking into it.")
+    note = await comment(client, ticket["id"], ADMIN, body=f"Note: {SECRET}", public=False)
+    assert note.status_code == 201
+    return {"ticket": ticket, "requester": requester_headers}
+
+
+async def test_customer_never_sees_private_notes_or_internal_fields(client, world):
+    ticket_id, headers = world["ticket"]["id"], world["requester"]
+    responses = [
+        await client.get(f"/v1/tickets/{ticket_id}", headers=headers),
+        await client.get("/v1/tickets", headers=headers),
+        await client.get(f"/v1/tickets/{ticket_id}/comments", headers=headers),
+        await client.get("/v1/tickets?q=zanzibar", headers=headers),
+        await client.get("/v1/tickets?q=looking", headers=headers),
+    ]
+    for response in responses:
+        assert response.status_code == 200, response.text
+        assert SECRET not in response.text
+        for internal in ("escalated_to_legal", "crm-7", "urgent", "assignee_id", "group_id"):
+            assert internal not in response.text
+    assert responses[3].json()["data"] == []
+    assert [t["id"] for t in responses[4].json()["data"]] == [ticket_id]
+    comments = responses[2].json()["data"]
+    assert [c["public"] for c in comments] == [True, True]
+
+
+async def test_customer_cannot_read_audits(client, world):
+    response = await client.get(
+        f"/v1/tickets/{world['ticket']['id']}/audits", headers=world["requester"]
+    )
+    assert_problem(response, 403)
+
+
+async def test_customer_comment_response_and_ticket_update_hide_notes(client, world):
+    ticket_id, headers = world["ticket"]["id"], world["requester"]
+    reply = await comment(client, ticket_id, headers, body="thanks")
+    assert SECRET not in reply.text
+    solved = (await client.get("/v1/ticket-statuses?category=solved", headers=headers)).json()
+    updated = await client.patch(
+        f"/v1/tickets/{ticket_id}", json={"status_id": solved["data"][0]["id"]}, headers=headers
+    )
+    assert updated.status_code == 200
+    assert SECRET not in updated.text
+    assert "escalated_to_legal" not in updated.text
+
+
+async def test_other_customer_gets_404_everywhere(client, world):
+    ticket_id = world["ticket"]["id"]
+    _, stranger = await make_user_with_token(client)
+    for response in (
+        await client.get(f"/v1/tickets/{ticket_id}", headers=stranger),
+        await client.get(f"/v1/tickets/{ticket_id}/comments", headers=stranger),
+        await comment(client, ticket_id, stranger, body="hi"),
+        await client.patch(f"/v1/tickets/{ticket_id}", json={"status_id": 5}, headers=stranger),
+    ):
+        assert_problem(response, 404)
+    assert (await client.get("/v1/tickets", headers=stranger)).json()["data"] == []
+
+
+async def test_staff_see_notes_and_internal_fields(client, world):
+    ticket_id = world["ticket"]["id"]
+    for role in ("agent", "light_agent", "admin"):
+        _, headers = await make_user_with_token(client, role=role)
+        listed = await client.get(f"/v1/tickets/{ticket_id}/comments", headers=headers)
+        assert SECRET in listed.text
+        ticket = (await client.get(f"/v1/tickets/{ticket_id}", headers=headers)).json()
+        assert ticket["tags"] == ["escalated_to_legal"]
+        assert ticket["priority"] == "urgent"
+        found = await client.get("/v1/tickets?q=zanzibar", headers=headers)
+        assert [t["id"] for t in found.json()["data"]] == [ticket_id]
+
+
+async def test_organisation_members_see_each_others_tickets_only_when_shared(client):
+    shared, private = await _org(client, True), await _org(client, False)
+    alice, alice_headers = await make_user_with_token(client, organization_id=shared)
+    _, bob_headers = await make_user_with_token(client, organization_id=shared)
+    carol, carol_headers = await make_user_with_token(client, organization_id=private)
+    _, dave_headers = await make_user_with_token(client, organization_id=private)
+    alices = await make_ticket(client, requester_id=alice["id"])
+    carols = await make_ticket(client, requester_id=carol["id"])
+    assert (await client.get(f"/v1/tickets/{alices['id']}", headers=bob_headers)).status_code == 200
+    assert_problem(await client.get(f"/v1/tickets/{carols['id']}", headers=dave_headers), 404)
+    assert_problem(await client.get(f"/v1/tickets/{alices['id']}", headers=carol_headers), 404)
+    listed = await client.get("/v1/tickets", headers=bob_headers)
+    assert [t["id"] for t in listed.json()["data"]] == [alices["id"]]
+    assert (await client.get("/v1/tickets", headers=alice_headers)).json()["data"][0][
+        "id"
+    ] == alices["id"]
+
+
+async def test_group_restricted_agent_sees_only_their_groups_tickets(client):
+    group = (await client.post("/v1/groups", json={"name": "EMEA"}, headers=ADMIN)).json()["id"]
+    agent, headers = await make_user_with_token(client, role="agent", ticket_access="groups")
+    await client.put(f"/v1/groups/{group}/members/{agent['id']}", headers=ADMIN)
+    inside = await make_ticket(client, group_id=group)
+    outside = await make_ticket(client)
+    listed = await client.get("/v1/tickets", headers=headers)
+    assert [t["id"] for t in listed.json()["data"]] == [inside["id"]]
+    assert_problem(await client.get(f"/v1/tickets/{outside['id']}", headers=headers), 404)
+    assert_problem(await comment(client, outside["id"], headers, body="x"), 404)
+    assert_problem(await client.get(f"/v1/tickets/{outside['id']}/audits", headers=headers), 404)
+
+
+async def test_customer_ticket_representation_lists_only_public_fields(client, world):
+    ticket = (
+        await client.get(f"/v1/tickets/{world['ticket']['id']}", headers=world["requester"])
+    ).json()
+    assert set(ticket) == {
+        "id", "subject", "requester_id", "organization_id", "status", "type", "channel",
+        "created_at", "updated_at", "solved_at",
+    }  # fmt: skip
+
+
+async def test_private_note_attachment_names_do_not_leak_through_comment_lists(client, world):
+    upload = await client.post(
+        "/v1/attachments?filename=salary-review.pdf",
+        content=b"%PDF-1.4 secret",
+        headers={**ADMIN, "content-type": "application/pdf"},
+    )
+    assert upload.status_code == 201, upload.text
+    note = await comment(
+        client, world["ticket"]["id"], ADMIN, body="see file", public=False,
+        attachment_ids=[upload.json()["id"]],
+    )  # fmt: skip
+    assert note.status_code == 201, note.text
+    listed = await client.get(
+        f"/v1/tickets/{world['ticket']['id']}/comments", headers=world["requester"]
+    )
+    assert "salary-review" not in listed.text
+    download = await client.get(
+        f"/v1/attachments/{upload.json()['id']}/content", headers=world["requester"]
+    )
+    assert_problem(download, 404)
+
+
+async def test_deleted_organisation_with_tickets_is_refused_not_500(client):
+    org = await _org(client, True)
+    member = await make_user(client, organization_id=org)
+    await make_ticket(client, requester_id=member["id"])
+    response = await client.delete(f"/v1/organizations/{org}", headers=ADMIN)
+    assert response.status_code in (204, 409), response.text
