@@ -1,4 +1,6 @@
-"""Every domain router, in one place; the only module that imports routers."""
+"""Assembly: every domain router, ticket hook and worker job, in one place.
+
+The only module that imports routers."""
 
 from fastapi import APIRouter
 
@@ -6,12 +8,16 @@ from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
 from helpdesk_api.conversations.router import router as conversations_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
+from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
+from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.organizations.router import router as organizations_router
+from helpdesk_api.sla.router import router as sla_router
 from helpdesk_api.statuses.router import router as statuses_router
 from helpdesk_api.tickets.router import router as tickets_router
 from helpdesk_api.users.router import router as users_router
+from helpdesk_api.webhooks.router import router as webhooks_router
 
 v1_routers = [
     auth_router,
@@ -22,7 +28,19 @@ v1_routers = [
     tickets_router,
     conversations_router,
     attachments_router,
+    merging_router,
+    sla_router,
+    events_router,
+    webhooks_router,
 ]
+
+
+def register_ticket_hooks() -> None:
+    """Domains that react to ticket changes inside the same transaction."""
+
+
+def register_worker_jobs() -> None:
+    """What `helpdesk-api worker` runs."""
 
 
 def build_router() -> APIRouter:

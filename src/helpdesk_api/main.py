@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from helpdesk_api.api import build_router
+from helpdesk_api.api import build_router, register_ticket_hooks
 from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.errors import install_error_handlers
 from helpdesk_api.core.idempotency import install_idempotency
@@ -35,6 +35,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    register_ticket_hooks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -9,7 +9,8 @@ from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
 from helpdesk_api.core.params import ResourceId
 from helpdesk_api.models import TicketComment
-from helpdesk_api.tickets.audit import ChangeSet, write_audit
+from helpdesk_api.tickets.audit import write_audit
+from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.queries import visible_comments
 from helpdesk_api.tickets.service import get_visible_ticket, ticket_data
 
@@ -61,7 +62,9 @@ async def create_comment(
         ticket,
         changes,
         actor_id=principal.user_id,
+        actor_role=principal.role,
         via="api",
+        now=now,
         ticket_data=await ticket_data(session, ticket),
     )
     response.headers["Location"] = f"/v1/tickets/{ticket_id}/comments"

@@ -17,7 +17,7 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Role, Ticket, TicketComment
-from helpdesk_api.tickets.audit import ChangeSet
+from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_closed
 
 

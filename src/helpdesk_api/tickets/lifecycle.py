@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpdesk_api.core.errors import Conflict
 from helpdesk_api.models import PriorityRank, StatusCategory, Ticket, TicketStatus
 from helpdesk_api.statuses.service import default_status
-from helpdesk_api.tickets.audit import ChangeSet
+from helpdesk_api.tickets.changes import ChangeSet
 
 REOPENED_BY_CUSTOMER = frozenset({StatusCategory.pending, StatusCategory.solved})
 

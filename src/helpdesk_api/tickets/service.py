@@ -21,7 +21,8 @@ from helpdesk_api.models import (
 )
 from helpdesk_api.statuses.service import default_status, get_usable_status, priority_from_matrix
 from helpdesk_api.tickets import rules
-from helpdesk_api.tickets.audit import ChangeSet, write_audit
+from helpdesk_api.tickets.audit import write_audit
+from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
 from helpdesk_api.tickets.queries import visible_tickets
 from helpdesk_api.tickets.representation import load_statuses, staff_read
@@ -159,7 +160,9 @@ async def create_ticket(
         ticket,
         changes,
         actor_id=principal.user_id,
+        actor_role=principal.role,
         via="api",
+        now=now,
         ticket_data=await ticket_data(session, ticket),
         created=True,
     )
@@ -196,7 +199,9 @@ async def apply_update(
         ticket,
         changes,
         actor_id=principal.user_id,
+        actor_role=principal.role,
         via=via,
+        now=now,
         ticket_data=await ticket_data(session, ticket),
     )
     return changes
