@@ -43,3 +43,20 @@ openapi: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks, not part of `make test` (bench/README.md): `make bench` loads a million tickets
+# and takes ~20 minutes; `make bench-quick` runs every scenario at a tiny scale in ~2.
+# Options pass through, e.g. `make bench BENCH_ARGS="--workers 4 --concurrency 16"`.
+BENCH_ARGS ?=
+
+.PHONY: bench bench-quick
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)

@@ -19,15 +19,17 @@ def pg_server() -> Iterator[TestServer]:
 
 
 @pytest.fixture(scope="session")
-async def template_ready(pg_server: TestServer) -> None:
+async def template_ready(pg_server: TestServer) -> AsyncIterator[None]:
     await pg_server.create_template()
+    yield
+    await pg_server.close()
 
 
 @pytest.fixture
 async def database_url(pg_server: TestServer, template_ready: None) -> AsyncIterator[str]:
-    url = await pg_server.create_database()
+    url = await pg_server.take_database()
     yield url
-    await pg_server.drop_database(url)
+    pg_server.release_database(url)
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

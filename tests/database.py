@@ -5,6 +5,7 @@ exercise real commits and never see each other's rows.
 """
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import uuid
@@ -19,6 +20,7 @@ from helpdesk_api.core.db import to_libpq_url
 from helpdesk_api.core.embedded import EmbeddedPostgres
 
 TEMPLATE = "helpdesk_test_template"
+PREPARED_DATABASES = 2
 ADMIN_TOKEN = "hd_test-admin-token"
 
 
@@ -30,6 +32,9 @@ def with_database(url: str, name: str) -> str:
 class TestServer:
     def __init__(self) -> None:
         self.embedded: EmbeddedPostgres | None = None
+        self._ready: asyncio.Queue[str] | None = None
+        self._doomed: asyncio.Queue[str] = asyncio.Queue()
+        self._filler: asyncio.Task[None] | None = None
         configured = os.environ.get("TEST_DATABASE_URL")
         if configured:
             self.server_url = to_libpq_url(configured)
@@ -90,6 +95,34 @@ class TestServer:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+    async def take_database(self) -> str:
+        """A fresh copy of the template, made ahead of time while earlier tests ran."""
+        if self._ready is None:
+            self._ready = asyncio.Queue()
+            self._filler = asyncio.create_task(self._fill())
+        return await self._ready.get()
+
+    def release_database(self, url: str) -> None:
+        self._doomed.put_nowait(url)
+
+    async def _fill(self) -> None:
+        # Cloning a database costs a few hundred milliseconds; PostgreSQL does it in its own
+        # process while the current test runs, so tests rarely wait for one.
+        assert self._ready is not None
+        while True:
+            while not self._doomed.empty():
+                await self.drop_database(self._doomed.get_nowait())
+            if self._ready.qsize() < PREPARED_DATABASES:
+                await self._ready.put(await self.create_database())
+            else:
+                await asyncio.sleep(0.02)
+
+    async def close(self) -> None:
+        if self._filler is not None:
+            self._filler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._filler
 
     def stop(self) -> None:
         if self.embedded is not None:

@@ -8,16 +8,25 @@ from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
 from helpdesk_api.conversations.router import router as conversations_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
+from helpdesk_api.core.idempotency import purge_expired_keys
+from helpdesk_api.core.settings import Settings
 from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
+from helpdesk_api.merging.propagation import propagate_to_incidents
 from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.organizations.router import router as organizations_router
 from helpdesk_api.sla.router import router as sla_router
+from helpdesk_api.sla.tasks import process_due_sla
+from helpdesk_api.sla.tracking import on_ticket_change as track_sla
 from helpdesk_api.statuses.router import router as statuses_router
+from helpdesk_api.tickets import hooks
 from helpdesk_api.tickets.router import router as tickets_router
 from helpdesk_api.users.router import router as users_router
+from helpdesk_api.webhooks.delivery import DeliveryJob
+from helpdesk_api.webhooks.dispatch import dispatch_events
 from helpdesk_api.webhooks.router import router as webhooks_router
+from helpdesk_api.worker.jobs import JOBS
 
 v1_routers = [
     auth_router,
@@ -37,10 +46,16 @@ v1_routers = [
 
 def register_ticket_hooks() -> None:
     """Domains that react to ticket changes inside the same transaction."""
+    hooks.register(propagate_to_incidents)
+    hooks.register(track_sla)
 
 
-def register_worker_jobs() -> None:
+def register_worker_jobs(settings: Settings) -> None:
     """What `helpdesk-api worker` runs."""
+    JOBS["idempotency-purge"] = purge_expired_keys
+    JOBS["webhook-dispatch"] = dispatch_events
+    JOBS["webhook-delivery"] = DeliveryJob(settings)
+    JOBS["sla"] = process_due_sla
 
 
 def build_router() -> APIRouter:

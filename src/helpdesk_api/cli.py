@@ -13,6 +13,7 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.api import register_worker_jobs
 from helpdesk_api.core import migrations
 from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.embedded import EmbeddedPostgres
@@ -21,6 +22,7 @@ from helpdesk_api.core.logging import configure_logging
 from helpdesk_api.core.settings import Settings, get_settings
 from helpdesk_api.main import create_app
 from helpdesk_api.users.bootstrap import bootstrap, create_admin
+from helpdesk_api.worker.runner import run_worker
 
 app = typer.Typer(help="helpdesk-api: an API-first help desk backend.", no_args_is_help=True)
 T = TypeVar("T")
@@ -98,6 +100,17 @@ def serve(
             log_config=None,
             proxy_headers=True,
         )
+
+
+@app.command()
+def worker() -> None:
+    """Deliver webhooks and run timed jobs (SLA breaches, …); run as many as you like."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    with _Database(settings) as url:
+        settings = settings.model_copy(update={"database_url": url})
+        register_worker_jobs(settings)
+        asyncio.run(run_worker(settings))
 
 
 @app.command()

@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            notifier = getattr(app.state, "event_notifier", None)
+            if notifier is not None:
+                await notifier.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -1,8 +1,10 @@
 import asyncio
+from datetime import UTC, datetime
 
 import asyncpg
 
-from helpdesk_api.core.idempotency import _lock_id
+from helpdesk_api.core.db import create_engine, create_sessionmaker
+from helpdesk_api.core.idempotency import _lock_id, purge_expired_keys
 from tests.factories import ADMIN, assert_problem, make_user_with_token
 
 
@@ -85,3 +87,24 @@ async def test_racing_duplicates_create_exactly_one(client):
     ids = {r.json()["id"] for r in responses if r.status_code == 201}
     assert len(ids) == 1
     assert await _count_users(client) == 2
+
+
+async def test_expired_keys_are_purged_by_the_worker_job(client, database_url):
+    await client.post(
+        "/v1/users", json={"name": "Old"}, headers={**ADMIN, "Idempotency-Key": "old"}
+    )
+    await client.post(
+        "/v1/users", json={"name": "New"}, headers={**ADMIN, "Idempotency-Key": "new"}
+    )
+    connection = await asyncpg.connect(database_url)
+    await connection.execute(
+        "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'"
+    )
+    engine = create_engine(database_url)
+    try:
+        await purge_expired_keys(create_sessionmaker(engine), datetime.now(UTC))
+    finally:
+        await engine.dispose()
+    keys = [r["key"] for r in await connection.fetch("SELECT key FROM idempotency_keys")]
+    await connection.close()
+    assert keys == ["new"]

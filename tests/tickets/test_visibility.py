@@ -136,7 +136,7 @@ async def test_customer_ticket_representation_lists_only_public_fields(client, w
     ).json()
     assert set(ticket) == {
         "id", "subject", "requester_id", "organization_id", "status", "type", "channel",
-        "created_at", "updated_at", "solved_at",
+        "created_at", "updated_at", "solved_at", "merged_into_id", "expected_first_reply_at",
     }  # fmt: skip
 
 

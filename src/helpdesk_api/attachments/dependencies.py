@@ -6,7 +6,7 @@ from helpdesk_api.attachments.storage import LocalStorage, Storage
 from helpdesk_api.core.settings import Settings
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     """One storage per app, built from its settings on first use; tests may set their own."""
     storage: Storage | None = getattr(request.app.state, "attachment_storage", None)
     if storage is None:
@@ -16,7 +16,7 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

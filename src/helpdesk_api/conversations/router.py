@@ -12,7 +12,7 @@ from helpdesk_api.models import TicketComment
 from helpdesk_api.tickets.audit import write_audit
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.queries import visible_comments
-from helpdesk_api.tickets.service import get_visible_ticket, ticket_data
+from helpdesk_api.tickets.service import get_visible_ticket
 
 router = APIRouter(prefix="/v1", tags=["comments"], route_class=TransactionalRoute)
 
@@ -25,14 +25,19 @@ async def list_comments(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> CommentPage:
-    """The conversation, oldest first. Customers see public replies only."""
+    """The conversation in time order, oldest first. Customers see public replies only."""
     await get_visible_ticket(session, principal, ticket_id)
     comments, next_cursor = await paginate(
         session,
         visible_comments(principal, ticket_id),
-        keys=[SortKey(TicketComment.id, lambda c: c.id)],
+        # Time order, so comments merged in from other tickets sit where they happened.
+        keys=[
+            SortKey(TicketComment.created_at, lambda c: c.created_at),
+            SortKey(TicketComment.id, lambda c: c.id),
+        ],
         limit=limit,
         cursor=cursor,
+        ordering="comments",
     )
     return CommentPage(
         data=await service.present_comments(session, comments), next_cursor=next_cursor
@@ -65,7 +70,6 @@ async def create_comment(
         actor_role=principal.role,
         via="api",
         now=now,
-        ticket_data=await ticket_data(session, ticket),
     )
     response.headers["Location"] = f"/v1/tickets/{ticket_id}/comments"
     return (await service.present_comments(session, [comment]))[0]

@@ -19,6 +19,11 @@ class CommentCreate(StrictModel):
         "true, except for light agents, whose comments are always private notes.",
     )
     attachment_ids: Annotated[list[Id], Field(max_length=20)] = []
+    propagate: StrictBool = Field(
+        default=False,
+        description="On a public reply to a `problem` ticket: copy the reply to every linked "
+        "incident (audited `via: problem`).",
+    )
 
     @model_validator(mode="after")
     def _has_text(self) -> "CommentCreate":

@@ -86,6 +86,7 @@ async def add_comment(
         )
     changes.comment_id = comment.id
     changes.comment_public = public
+    changes.propagate = data.propagate
     changes.note("comment", None, {"id": comment.id, "public": public})
     read = (await present_comments(session, [comment]))[0]
     await record_event(

@@ -1,4 +1,7 @@
-"""The time a request happens at, passed into services so rules never read the clock."""
+"""The time a request happens at, passed into services so rules never read the clock.
+
+Dependencies here are ``async`` on purpose: FastAPI runs plain functions in a thread pool.
+"""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -6,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 
 
-def current_time() -> datetime:
+async def current_time() -> datetime:
     return datetime.now(UTC)
 
 

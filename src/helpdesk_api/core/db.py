@@ -47,7 +47,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         to_asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per request; stale connections are recycled.
+        pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "helpdesk-api", "timezone": "UTC"}},
     )
 
@@ -107,7 +108,7 @@ class TransactionalRoute(APIRoute):
         return run_in_transaction
 
 
-def get_db(request: Request) -> AsyncSession:
+async def get_db(request: Request) -> AsyncSession:
     session: AsyncSession | None = getattr(request.state, "db", None)
     if session is None:
         raise RuntimeError("this route needs route_class=TransactionalRoute on its router")

@@ -198,6 +198,15 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
             "character or a number out of range.",
             extra={"errors": []},
         )
+    if sqlstate.startswith("40"):
+        # A deadlock or serialization failure: PostgreSQL rolled this request back whole.
+        return problem_response(
+            request,
+            status=409,
+            slug="concurrent-update",
+            title="Conflict",
+            detail="A concurrent change to the same data won; nothing was saved. Retry.",
+        )
     return await handle_unexpected(request, exc)
 
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Request, Response
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk_api.core.auth import Authenticated
 from helpdesk_api.core.db import DB
@@ -124,3 +125,23 @@ def install_idempotency(app: FastAPI) -> None:
 
 
 Idempotent = Depends(idempotency_key)
+
+
+async def purge_expired_keys(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime
+) -> float | None:
+    """Worker job: forget stored responses past their lifetime, in small batches."""
+    cutoff = now - timedelta(hours=get_settings().idempotency_ttl_hours)
+    async with sessionmaker() as session, session.begin():
+        doomed = (
+            select(IdempotencyKey.user_id, IdempotencyKey.key)
+            .where(IdempotencyKey.created_at < cutoff)
+            .limit(1000)
+            .with_for_update(skip_locked=True)
+        )
+        result = await session.execute(
+            delete(IdempotencyKey).where(
+                tuple_(IdempotencyKey.user_id, IdempotencyKey.key).in_(doomed)
+            )
+        )
+    return 0.0 if result.rowcount == 1000 else 3600.0  # type: ignore[attr-defined]

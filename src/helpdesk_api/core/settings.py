@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     rate_limit_burst: int = 600
 
     idempotency_ttl_hours: int = 24
+    sla_warning_fraction: float = Field(default=0.75, gt=0, le=1)  # sla.warning at this share
+
+    # Worker and webhooks
+    worker_poll_seconds: float = 5.0
+    worker_concurrency: int = 16
+    webhook_timeout_seconds: float = 15.0
+    # Comma-separated seconds between attempts; default: the Standard Webhooks schedule.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
+    webhook_allow_private: bool = False
+    webhook_secret_overlap_hours: int = 24
+
+    def retry_schedule(self) -> list[float]:
+        return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
 
 
 @lru_cache

@@ -4,7 +4,17 @@ from helpdesk_api.models.base import Base
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership
 from helpdesk_api.models.idempotency import IdempotencyKey
+from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
+from helpdesk_api.models.sla import (
+    BusinessCalendar,
+    SlaMetric,
+    SlaMetricStatus,
+    SlaPolicy,
+    SlaTarget,
+    TicketSla,
+    TicketSlaMetric,
+)
 from helpdesk_api.models.status import PriorityMatrixCell, StatusCategory, TicketStatus
 from helpdesk_api.models.ticket import (
     Attachment,
@@ -27,12 +37,15 @@ from helpdesk_api.models.user import (
     User,
     UserIdentity,
 )
+from helpdesk_api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery, WorkerCursor
 
 __all__ = [
     "STAFF_ROLES",
     "ApiToken",
     "Attachment",
     "Base",
+    "BusinessCalendar",
+    "CcKind",
     "Channel",
     "Event",
     "Group",
@@ -40,19 +53,32 @@ __all__ = [
     "IdempotencyKey",
     "IdentityKind",
     "Level",
+    "LinkKind",
     "Organization",
     "Priority",
     "PriorityMatrixCell",
     "PriorityRank",
     "Role",
+    "SlaMetric",
+    "SlaMetricStatus",
+    "SlaPolicy",
+    "SlaTarget",
     "StatusCategory",
     "TagCount",
     "Ticket",
     "TicketAccess",
     "TicketAudit",
+    "TicketCc",
     "TicketComment",
+    "TicketLink",
+    "TicketSla",
+    "TicketSlaMetric",
     "TicketStatus",
     "TicketType",
     "User",
     "UserIdentity",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WorkerCursor",
 ]

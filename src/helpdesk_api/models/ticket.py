@@ -87,6 +87,7 @@ class Ticket(IdMixin, Base):
         Index("ix_tickets_organization_id_updated_at", "organization_id", "updated_at", "id"),
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
         Index("ix_tickets_subject_search", "subject_search", postgresql_using="gin"),
+        Index("ix_tickets_sla_next_breach_at_id", "sla_next_breach_at", "id"),
     )
 
     subject: Mapped[str] = mapped_column(String(500))
@@ -116,9 +117,17 @@ class Ticket(IdMixin, Base):
     first_agent_reply_at: Mapped[datetime | None]
     last_public_comment_at: Mapped[datetime | None]
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The earliest breach_at of the ticket's running SLA clocks, kept by the sla domain in
+    # the writing transaction, so queues sort and filter by urgency from an index.
+    sla_next_breach_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
     subject_search: Mapped[Any] = mapped_column(
-        TSVECTOR, Computed("to_tsvector('simple'::regconfig, subject)", persisted=True)
+        TSVECTOR,
+        Computed("to_tsvector('simple'::regconfig, subject)", persisted=True),
+        deferred=True,
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -141,7 +150,9 @@ class TicketComment(IdMixin, Base):
     via: Mapped[str] = mapped_column(String(20), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     search: Mapped[Any] = mapped_column(
-        TSVECTOR, Computed("to_tsvector('simple'::regconfig, body)", persisted=True)
+        TSVECTOR,
+        Computed("to_tsvector('simple'::regconfig, body)", persisted=True),
+        deferred=True,
     )
 
 

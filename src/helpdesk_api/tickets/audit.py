@@ -10,6 +10,7 @@ from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Role, Ticket, TicketAudit
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.hooks import TicketChange, run_hooks
+from helpdesk_api.tickets.representation import ticket_data as render_ticket_data
 
 
 async def write_audit(
@@ -21,7 +22,6 @@ async def write_audit(
     actor_role: Role | None,
     via: str,
     now: datetime,
-    ticket_data: dict[str, Any],
     created: bool = False,
 ) -> None:
     """The audit row, the ticket's events and the registered hooks, in the transaction that
@@ -47,6 +47,8 @@ async def write_audit(
             created=created,
         ),
     )
+    # Rendered after the hooks, so the event carries what they set (SLA due times, …).
+    ticket_data = await render_ticket_data(session, ticket)
     common: dict[str, Any] = {"actor_id": actor_id, "via": via, "ticket_id": ticket.id}
     if created:
         await record_event(

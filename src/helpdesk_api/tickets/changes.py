@@ -25,6 +25,7 @@ class ChangeSet:
     changes: list[dict[str, Any]] = field(default_factory=list)
     comment_id: int | None = None
     comment_public: bool = False
+    propagate: bool = False  # a problem's public reply goes to its incidents too
 
     def set(self, ticket: Ticket, name: str, value: Any, *, field_name: str | None = None) -> bool:
         """Assign ``ticket.name = value`` and remember it, if it differs."""

@@ -12,7 +12,16 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.tags import normalize_tags
-from helpdesk_api.models import Channel, Priority, StatusCategory, Ticket, TicketComment, TicketType
+from helpdesk_api.models import (
+    Channel,
+    Priority,
+    SlaMetricStatus,
+    StatusCategory,
+    Ticket,
+    TicketComment,
+    TicketSlaMetric,
+    TicketType,
+)
 from helpdesk_api.tickets.queries import comment_visibility, visible_tickets
 
 
@@ -23,12 +32,24 @@ class TicketSort(StrEnum):
     updated_at_desc = "-updated_at"
     priority = "priority"
     priority_desc = "-priority"
+    sla_breach_at = "sla_breach_at"
+    sla_breach_at_desc = "-sla_breach_at"
+
+
+class SlaStatus(StrEnum):
+    """``breached``: a running SLA clock is past its deadline. ``at_risk``: a running clock
+    has passed its warning point (HELPDESK_SLA_WARNING_FRACTION of the target) but not yet
+    its deadline."""
+
+    breached = "breached"
+    at_risk = "at_risk"
 
 
 _SORT_COLUMNS = {
     "created_at": (Ticket.created_at, lambda t: t.created_at),
     "updated_at": (Ticket.updated_at, lambda t: t.updated_at),
     "priority": (Ticket.priority_rank, lambda t: t.priority_rank),
+    "sla_breach_at": (Ticket.sla_next_breach_at, lambda t: t.sla_next_breach_at),
 }
 
 
@@ -49,9 +70,12 @@ class TicketFilters:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     q: str | None = None
+    sla_status: SlaStatus | None = None
+    now: datetime | None = None  # the request's time, for sla_status
 
     def staff_only(self) -> list[str]:
-        names = ("assignee_id", "group_id", "tag", "priority", "status_id", "organization_id")
+        names = ("assignee_id", "group_id", "tag", "priority", "status_id", "organization_id",
+                 "sla_status")  # fmt: skip
         return [n for n in names if getattr(self, n) not in (None, (), [])]
 
 
@@ -77,8 +101,19 @@ def _search_condition(q: str, principal: Principal) -> Any:
 
 def check_sort(principal: Principal, sort: "TicketSort") -> None:
     # Sorting by a hidden field would let a customer infer it.
-    if not principal.is_staff and sort.value.lstrip("-") == "priority":
-        raise Forbidden("Only staff may sort by priority.")
+    if not principal.is_staff and sort.value.lstrip("-") in ("priority", "sla_breach_at"):
+        raise Forbidden(f"Only staff may sort by {sort.value.lstrip('-')}.")
+
+
+def _sla_condition(status: SlaStatus, now: datetime) -> Any:
+    if status == SlaStatus.breached:
+        return Ticket.sla_next_breach_at <= now
+    at_risk = select(TicketSlaMetric.ticket_id).where(
+        TicketSlaMetric.status == SlaMetricStatus.active,
+        TicketSlaMetric.warning_at <= now,
+        TicketSlaMetric.breach_at > now,
+    )
+    return Ticket.id.in_(at_risk)
 
 
 def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
@@ -111,6 +146,8 @@ def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
         conditions.append(Ticket.updated_at < filters.updated_before)
     if filters.q:
         conditions.append(_search_condition(filters.q, principal))
+    if filters.sla_status is not None and filters.now is not None:
+        conditions.append(_sla_condition(filters.sla_status, filters.now))
     return statement.where(*conditions)
 
 
@@ -130,9 +167,13 @@ async def list_tickets(
         SortKey(column, value, descending=descending),
         SortKey(Ticket.id, lambda t: t.id, descending=descending),
     ]
+    statement = filtered(principal, filters)
+    if column is Ticket.sla_next_breach_at:
+        # Only tickets with a running SLA clock have a next breach to sort by.
+        statement = statement.where(Ticket.sla_next_breach_at.is_not(None))
     return await paginate(
         session,
-        filtered(principal, filters),
+        statement,
         keys=keys,
         limit=limit,
         cursor=cursor,

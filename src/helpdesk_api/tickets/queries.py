@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import (
@@ -10,6 +10,7 @@ from helpdesk_api.models import (
     Organization,
     Ticket,
     TicketAccess,
+    TicketCc,
     TicketComment,
     User,
 )
@@ -27,7 +28,9 @@ def ticket_visibility(principal: Principal) -> ColumnElement[bool]:
         .join(Organization, Organization.id == User.organization_id)
         .where(User.id == me, Organization.shared_tickets)
     )
-    return or_(Ticket.requester_id == me, Ticket.organization_id.in_(shared_organization))
+    # A customer copied on a ticket sees it as its requester does.
+    copied = exists().where(TicketCc.ticket_id == Ticket.id, TicketCc.user_id == me)
+    return or_(Ticket.requester_id == me, Ticket.organization_id.in_(shared_organization), copied)
 
 
 def visible_tickets(principal: Principal) -> Select[Ticket]:

@@ -14,7 +14,7 @@ from helpdesk_api.core.tags import normalize_tag
 from helpdesk_api.models import Channel, Priority, StatusCategory, TagCount, Ticket, TicketAudit
 from helpdesk_api.models import TicketType as TicketTypeEnum
 from helpdesk_api.tickets import service
-from helpdesk_api.tickets.listing import TicketFilters, TicketSort, list_tickets
+from helpdesk_api.tickets.listing import SlaStatus, TicketFilters, TicketSort, list_tickets
 from helpdesk_api.tickets.representation import present, present_one
 from helpdesk_api.tickets.schemas import (
     AuditPage,
@@ -42,6 +42,7 @@ def _etag(ticket: Ticket) -> str:
 async def list_tickets_route(
     session: DB,
     principal: Authenticated,
+    now: Now,
     status_category: Annotated[list[StatusCategory], Query()] = [],  # noqa: B006
     status_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     assignee_id: Annotated[
@@ -70,7 +71,20 @@ async def list_tickets_route(
             "comment. Customers search public text only.",
         ),
     ] = None,
-    sort: TicketSort = TicketSort.updated_at_desc,
+    sla_status: Annotated[
+        SlaStatus | None,
+        Query(
+            description="Staff only. `breached`: a running SLA clock is past its deadline; "
+            "`at_risk`: one has passed its warning point but not its deadline."
+        ),
+    ] = None,
+    sort: Annotated[
+        TicketSort,
+        Query(
+            description="`sla_breach_at` (staff only) lists tickets with a running SLA clock, "
+            "the next deadline first."
+        ),
+    ] = TicketSort.updated_at_desc,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> TicketPage:
@@ -90,6 +104,8 @@ async def list_tickets_route(
         updated_after=updated_after,
         updated_before=updated_before,
         q=q,
+        sla_status=sla_status,
+        now=now,
     )
     tickets, next_cursor = await list_tickets(
         session, principal, filters, sort=sort, limit=limit, cursor=cursor

@@ -112,6 +112,10 @@ class TicketRead(BaseModel):
     status_changed_at: datetime
     solved_at: datetime | None
     first_agent_reply_at: datetime | None
+    merged_into_id: int | None
+    expected_first_reply_at: datetime | None = Field(
+        default=None, description="When the SLA's first reply is due, while it is awaited."
+    )
 
 
 class CustomerTicketRead(BaseModel):
@@ -127,6 +131,10 @@ class CustomerTicketRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     solved_at: datetime | None
+    merged_into_id: int | None
+    expected_first_reply_at: datetime | None = Field(
+        default=None, description="When to expect a first answer from the support team."
+    )
 
 
 class TicketPage(Page[TicketRead | CustomerTicketRead]):

@@ -1,7 +1,6 @@
 """Creating and changing tickets. Never commits: the request path does."""
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +24,6 @@ from helpdesk_api.tickets.audit import write_audit
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
 from helpdesk_api.tickets.queries import visible_tickets
-from helpdesk_api.tickets.representation import load_statuses, staff_read
 from helpdesk_api.tickets.requesters import resolve_requester
 from helpdesk_api.tickets.schemas import TicketCreate, TicketUpdate
 from helpdesk_api.tickets.tagging import adjust_tag_counts
@@ -47,12 +45,6 @@ async def get_visible_ticket(
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} does not exist.")
     return ticket
-
-
-async def ticket_data(session: AsyncSession, ticket: Ticket) -> dict[str, Any]:
-    """The ticket as an agent sees it, for events."""
-    status = (await load_statuses(session, [ticket.status_id]))[ticket.status_id]
-    return staff_read(ticket, status).model_dump(mode="json")
 
 
 def _check_due_at(ticket_type: str | None, due_at: datetime | None) -> None:
@@ -163,7 +155,6 @@ async def create_ticket(
         actor_role=principal.role,
         via="api",
         now=now,
-        ticket_data=await ticket_data(session, ticket),
         created=True,
     )
     return ticket
@@ -202,7 +193,6 @@ async def apply_update(
         actor_role=principal.role,
         via=via,
         now=now,
-        ticket_data=await ticket_data(session, ticket),
     )
     return changes
 

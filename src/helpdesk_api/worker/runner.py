@@ -1,0 +1,59 @@
+"""`helpdesk-api worker`: runs every registered job, wakes on NOTIFY, falls back to polling.
+
+Any number of workers on any number of machines share the work through PostgreSQL: each
+job claims rows with SKIP LOCKED or a lock of its own, so they never do the same work twice.
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import UTC, datetime
+
+from helpdesk_api.core.db import create_engine, create_sessionmaker, to_libpq_url
+from helpdesk_api.core.settings import Settings
+from helpdesk_api.events.notifier import EventNotifier
+from helpdesk_api.worker.jobs import JOBS
+
+logger = logging.getLogger("helpdesk_api.worker")
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    assert settings.database_url is not None
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
+    sessionmaker = create_sessionmaker(engine)
+    notifier = EventNotifier(to_libpq_url(settings.database_url))
+    waiter = await notifier.subscribe()
+    logger.info("worker started", extra={"jobs": sorted(JOBS)})
+    try:
+        while not stop.is_set():
+            waits = [settings.worker_poll_seconds]
+            for name, job in list(JOBS.items()):
+                try:
+                    due_in = await job(sessionmaker, datetime.now(UTC))
+                except Exception:
+                    logger.exception("job failed", extra={"job": name})
+                    continue
+                if due_in is not None:
+                    waits.append(due_in)
+            pause = min(waits)
+            if pause > 0:
+                stopper = asyncio.create_task(stop.wait())
+                woken = asyncio.create_task(notifier.wait(waiter, pause))
+                await asyncio.wait({stopper, woken}, return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                woken.cancel()
+    finally:
+        for job in JOBS.values():
+            close = getattr(job, "close", None)
+            if close is not None:
+                await close()
+        notifier.unsubscribe(waiter)
+        await notifier.close()
+        await engine.dispose()
+        logger.info("worker stopped")
