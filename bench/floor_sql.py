@@ -1,10 +1,12 @@
 """The service's own SQL, statement for statement, run with raw asyncpg.
 
-Captured with `log_statement = all` on the service (see bench/README.md, "Floors"). Both
-floors run these functions: the framework floor behind a bare FastAPI route, the database floor
-with no HTTP at all. The statements mirror the service's exactly, including the round trips
-SQLAlchemy adds (the pool's pre-ping, the identities and attachments loads, the status read
-twice), so each ratio isolates what the Python layers cost, not a different query plan.
+Captured with `log_statement = all` on the service (see bench/README.md, "Floors"); last
+captured at 21:58 UTC on 22 Nov 2026, after SLAs landed. Both floors run these functions: the
+framework floor behind a bare FastAPI route, the database floor with no HTTP at all. The
+statements mirror the service's exactly, including the round trips the ORM adds (the
+identities and attachments loads, the status read twice, the SLA lookups), so each ratio
+isolates what the Python layers cost, not a different query plan. Re-capture them whenever
+the service's create or read path changes.
 """
 
 import json
@@ -54,13 +56,14 @@ INSERT_TICKET_SQL = (
     "organization_id, status_id, status_category, priority, priority_rank, impact, urgency, "
     "type, due_at, channel, tags, external_id, is_public, created_at, updated_at, "
     "status_changed_at, solved_at, first_agent_reply_at, last_public_comment_at, "
-    "comment_count, version) VALUES ($1::VARCHAR, $2::BIGINT, $3::BIGINT, $4::BIGINT, "
-    "$5::BIGINT, $6::BIGINT, $7::BIGINT, $8::VARCHAR, $9::VARCHAR, $10::SMALLINT, $11::VARCHAR, "
-    "$12::VARCHAR, $13::VARCHAR, $14::TIMESTAMP WITH TIME ZONE, $15::VARCHAR, "
-    "$16::VARCHAR(100)[], $17::VARCHAR, $18::BOOLEAN, $19::TIMESTAMP WITH TIME ZONE, "
-    "$20::TIMESTAMP WITH TIME ZONE, $21::TIMESTAMP WITH TIME ZONE, "
-    "$22::TIMESTAMP WITH TIME ZONE, $23::TIMESTAMP WITH TIME ZONE, "
-    "$24::TIMESTAMP WITH TIME ZONE, $25::BIGINT, $26::BIGINT) "
+    "comment_count, sla_next_breach_at, version, merged_into_id) VALUES ($1::VARCHAR, "
+    "$2::BIGINT, $3::BIGINT, $4::BIGINT, $5::BIGINT, $6::BIGINT, $7::BIGINT, $8::VARCHAR, "
+    "$9::VARCHAR, $10::SMALLINT, $11::VARCHAR, $12::VARCHAR, $13::VARCHAR, "
+    "$14::TIMESTAMP WITH TIME ZONE, $15::VARCHAR, $16::VARCHAR(100)[], $17::VARCHAR, "
+    "$18::BOOLEAN, $19::TIMESTAMP WITH TIME ZONE, $20::TIMESTAMP WITH TIME ZONE, "
+    "$21::TIMESTAMP WITH TIME ZONE, $22::TIMESTAMP WITH TIME ZONE, "
+    "$23::TIMESTAMP WITH TIME ZONE, $24::TIMESTAMP WITH TIME ZONE, $25::BIGINT, "
+    "$26::TIMESTAMP WITH TIME ZONE, $27::BIGINT, $28::BIGINT) "
     "RETURNING tickets.subject_search, tickets.id"
 )
 TAG_COUNT_SQL = (
@@ -96,8 +99,33 @@ SELECT_TICKET_SQL = (
     "tickets.due_at, tickets.channel, tickets.tags, tickets.external_id, tickets.is_public, "
     "tickets.created_at, tickets.updated_at, tickets.status_changed_at, tickets.solved_at, "
     "tickets.first_agent_reply_at, tickets.last_public_comment_at, tickets.comment_count, "
-    "tickets.version, tickets.subject_search, tickets.id FROM tickets "
-    "WHERE tickets.id = $1::BIGINT"
+    "tickets.sla_next_breach_at, tickets.version, tickets.merged_into_id, tickets.id "
+    "FROM tickets WHERE tickets.id = $1::BIGINT"
+)
+SLA_METRICS_FOR_UPDATE_SQL = (
+    "SELECT ticket_sla_metrics.ticket_id, ticket_sla_metrics.metric, ticket_sla_metrics.cycle, "
+    "ticket_sla_metrics.policy_id, ticket_sla_metrics.target_minutes, "
+    "ticket_sla_metrics.business_hours, ticket_sla_metrics.pause_on, ticket_sla_metrics.status, "
+    "ticket_sla_metrics.started_at, ticket_sla_metrics.paused_at, "
+    "ticket_sla_metrics.paused_total, ticket_sla_metrics.breach_at, "
+    "ticket_sla_metrics.warning_at, ticket_sla_metrics.achieved_at, "
+    "ticket_sla_metrics.breached_at, ticket_sla_metrics.warned, "
+    "ticket_sla_metrics.breach_notified, ticket_sla_metrics.due_at, ticket_sla_metrics.id "
+    "FROM ticket_sla_metrics WHERE ticket_sla_metrics.ticket_id = $1::BIGINT "
+    "ORDER BY ticket_sla_metrics.cycle, ticket_sla_metrics.id FOR UPDATE"
+)
+SLA_POLICIES_SQL = (
+    "SELECT sla_policies.name, sla_policies.description, sla_policies.position, "
+    "sla_policies.calendar_id, sla_policies.conditions, sla_policies.is_active, "
+    "sla_policies.version, sla_policies.id, sla_policies.created_at, sla_policies.updated_at "
+    "FROM sla_policies WHERE sla_policies.is_active IS true "
+    "ORDER BY sla_policies.position, sla_policies.id"
+)
+EXPECTED_REPLY_SQL = (
+    "SELECT ticket_sla_metrics.ticket_id, ticket_sla_metrics.breach_at "
+    "FROM ticket_sla_metrics WHERE ticket_sla_metrics.ticket_id IN ($2::BIGINT) "
+    "AND ticket_sla_metrics.metric = $1::VARCHAR AND ticket_sla_metrics.achieved_at IS NULL "
+    "AND ticket_sla_metrics.breach_at IS NOT NULL"
 )
 PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 
@@ -117,10 +145,6 @@ def _ts(value: datetime | None) -> str | None:
 
 
 async def _begin(conn: asyncpg.Connection) -> None:
-    # SQLAlchemy's pool_pre_ping on checkout: BEGIN, an empty statement, ROLLBACK.
-    await conn.execute("BEGIN")
-    await conn.fetchrow(";")
-    await conn.execute("ROLLBACK")
     await conn.execute("BEGIN")
 
 
@@ -131,7 +155,9 @@ async def _principal(conn: asyncpg.Connection, token_hash: bytes) -> asyncpg.Rec
     return row
 
 
-def ticket_json(t: dict[str, Any], status: asyncpg.Record) -> dict[str, Any]:
+def ticket_json(
+    t: dict[str, Any], status: asyncpg.Record, expected_first_reply_at: datetime | None = None
+) -> dict[str, Any]:
     return {
         "id": t["id"],
         "subject": t["subject"],
@@ -159,6 +185,8 @@ def ticket_json(t: dict[str, Any], status: asyncpg.Record) -> dict[str, Any]:
         "status_changed_at": _ts(t["status_changed_at"]),
         "solved_at": _ts(t["solved_at"]),
         "first_agent_reply_at": _ts(t["first_agent_reply_at"]),
+        "merged_into_id": t["merged_into_id"],
+        "expected_first_reply_at": _ts(expected_first_reply_at),
     }
 
 
@@ -201,13 +229,14 @@ async def create_ticket(
             "status_changed_at": now,
             "solved_at": None,
             "first_agent_reply_at": None,
+            "merged_into_id": None,
         }
         row = await conn.fetchrow(
             INSERT_TICKET_SQL,
             t["subject"], t["requester_id"], actor_id, None, t["group_id"],
             t["organization_id"], t["status_id"], t["status_category"], priority,
             PRIORITY_RANK[priority], None, None, None, None, "api", tags, None, True,
-            now, now, now, None, None, now, 1, 1,
+            now, now, now, None, None, now, 1, None, 1, None,
         )  # fmt: skip
         t["id"] = row["id"]
         for tag in tags:
@@ -228,7 +257,6 @@ async def create_ticket(
             INSERT_EVENT_SQL, "comment.created", actor_id, "api", t["id"], True,
             json.dumps({"public": True, "comment": comment}),
         )  # fmt: skip
-        status = await conn.fetchrow(STATUS_BY_ID_SQL, t["status_id"])
         changes = [
             {"to": t["subject"], "from": None, "field": "subject"},
             {"to": t["requester_id"], "from": None, "field": "requester_id"},
@@ -242,12 +270,18 @@ async def create_ticket(
         await conn.fetchrow(
             INSERT_AUDIT_SQL, t["id"], actor_id, "api", json.dumps(changes), comment_id
         )
-        result = ticket_json(t, status)
+        # The SLA hook: the ticket's metrics (locked), then the active policies.
+        await conn.fetch(SLA_METRICS_FOR_UPDATE_SQL, t["id"])
+        await conn.fetch(SLA_POLICIES_SQL)
+        status = await conn.fetchrow(STATUS_BY_ID_SQL, t["status_id"])
+        expected = await conn.fetchrow(EXPECTED_REPLY_SQL, "first_reply", t["id"])
+        result = ticket_json(t, status, expected["breach_at"] if expected else None)
         await conn.fetchrow(
             INSERT_EVENT_SQL, "ticket.created", actor_id, "api", t["id"], True,
             json.dumps({"ticket": result}),
         )  # fmt: skip
         await conn.fetchrow(STATUS_BY_ID_SQL, t["status_id"])
+        await conn.fetchrow(EXPECTED_REPLY_SQL, "first_reply", t["id"])
         await conn.execute("COMMIT")
     except BaseException:
         await conn.execute("ROLLBACK")
@@ -266,8 +300,9 @@ async def read_ticket(
         if row is None:
             raise NotFound
         status = await conn.fetchrow(STATUS_BY_ID_SQL, row["status_id"])
+        expected = await conn.fetchrow(EXPECTED_REPLY_SQL, "first_reply", ticket_id)
         await conn.execute("COMMIT")
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
-    return ticket_json(dict(row), status)
+    return ticket_json(dict(row), status, expected["breach_at"] if expected else None)

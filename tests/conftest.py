@@ -26,10 +26,13 @@ async def template_ready(pg_server: TestServer) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def database_url(pg_server: TestServer, template_ready: None) -> AsyncIterator[str]:
+async def database_url(
+    pg_server: TestServer, template_ready: None, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
     url = await pg_server.take_database()
     yield url
-    pg_server.release_database(url)
+    reusable = request.node.get_closest_marker("alters_schema") is None
+    pg_server.release_database(url, reusable=reusable)
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

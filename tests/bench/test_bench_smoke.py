@@ -29,7 +29,7 @@ def test_quick_bench_runs_end_to_end_and_writes_its_report(tmp_path: Path) -> No
         sys.executable, "-m", "bench.run", "--quick", "--scale", "200", "--duration", "0.5",
         "--warmup", "0.1", "--concurrency", "2", "--workers", "1",
         "--scenarios", "create_ticket,search",
-        "--profile-creates", "0", "--no-pyspy", "--no-explain", "--no-variant", "--no-peer",
+        "--profile-creates", "0", "--no-pyspy", "--no-explain", "--no-peer",
         "--data-dir", str(tmp_path / "data"), "--output", str(tmp_path / "results"),
         "--port", str(_free_port_pair()),
     ]  # fmt: skip

@@ -1,6 +1,7 @@
 """Every error is an RFC 9457 problem document; nothing internal leaks."""
 
 import asyncpg
+import pytest
 
 from tests.conftest import app_client, make_settings
 from tests.factories import ADMIN, assert_problem
@@ -76,6 +77,7 @@ async def test_chunked_oversized_body_is_413(client):
     assert_problem(response, 413)
 
 
+@pytest.mark.alters_schema
 async def test_failed_commit_is_a_5xx_and_nothing_is_saved(database_url):
     # A deferred constraint fails only at COMMIT: after the handler has built its 201.
     connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))

@@ -3,6 +3,7 @@ import itertools
 import json
 
 import asyncpg
+import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from tests.factories import ADMIN
@@ -138,6 +139,7 @@ async def test_retry_after_is_honoured(client, database_url):
         assert second.at - first.at >= 2.8
 
 
+@pytest.mark.alters_schema
 async def test_a_rolled_back_change_delivers_nothing(client, database_url, app):
     connection = await asyncpg.connect(database_url)
     await connection.execute(
