@@ -271,12 +271,17 @@ async def on_ticket_change(session: AsyncSession, change: TicketChange) -> None:
     reply = _reply(change)
     if not (reselect or moved or reply):
         return
-    rows = list(
-        await session.scalars(
-            select(TicketSlaMetric)
-            .where(TicketSlaMetric.ticket_id == ticket.id)
-            .order_by(TicketSlaMetric.cycle, TicketSlaMetric.id)
-            .with_for_update()
+    # A ticket being created has no clocks yet: no need to ask.
+    rows = (
+        []
+        if change.created
+        else list(
+            await session.scalars(
+                select(TicketSlaMetric)
+                .where(TicketSlaMetric.ticket_id == ticket.id)
+                .order_by(TicketSlaMetric.cycle, TicketSlaMetric.id)
+                .with_for_update()
+            )
         )
     )
     state = None if change.created else await session.get(TicketSla, ticket.id)

@@ -13,11 +13,14 @@ from helpdesk_api.tickets.schemas import CustomerTicketRead, StatusRef, TicketRe
 
 
 async def load_statuses(session: AsyncSession, ids: Iterable[int]) -> dict[int, TicketStatus]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = await session.scalars(select(TicketStatus).where(TicketStatus.id.in_(wanted)))
-    return {s.id: s for s in rows}
+    # Statuses are a handful of rows read several times per request (event data, response):
+    # remember them for the rest of this request's session.
+    cache: dict[int, TicketStatus] = session.info.setdefault("ticket_statuses", {})
+    missing = set(ids) - cache.keys()
+    if missing:
+        rows = await session.scalars(select(TicketStatus).where(TicketStatus.id.in_(missing)))
+        cache.update({s.id: s for s in rows})
+    return cache
 
 
 async def expected_first_replies(
