@@ -1,5 +1,7 @@
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -35,9 +37,14 @@ async def database_url(
     pg_server.release_database(url, reusable=reusable)
 
 
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="helpdesk-test-data-"))
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
+        # Never the working tree's .helpdesk/.
+        "data_dir": _DATA_DIR,
         "rate_limit_per_minute": 0,
         "access_log": False,
         "db_pool_size": 5,
@@ -63,11 +70,23 @@ async def app_client(
             yield c
 
 
+# Building the application costs ~0.2 s (a hundred routes and their models): tests that
+# differ only in their database and data directory share one, started afresh for each test.
+_shared_apps: dict[str, FastAPI] = {}
+
+
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with LifespanManager(application):
-        yield application
+    key = settings.model_dump_json(exclude={"database_url", "data_dir"})
+    application = _shared_apps.get(key)
+    if application is None:
+        application = _shared_apps[key] = create_app(settings)
+    application.state.settings = settings
+    try:
+        async with LifespanManager(application):
+            yield application
+    finally:
+        application.dependency_overrides.clear()
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ schema are marked ``alters_schema`` and get a database that is dropped afterward
 """
 
 import asyncio
-import contextlib
 import os
+import queue
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -36,12 +37,14 @@ def with_database(url: str, name: str) -> str:
 class TestServer:
     def __init__(self) -> None:
         self.embedded: EmbeddedPostgres | None = None
-        self._ready: asyncio.Queue[str] | None = None
-        self._doomed: asyncio.Queue[str] = asyncio.Queue()
-        self._dirty: asyncio.Queue[str] = asyncio.Queue()
+        self._ready: queue.Queue[str] = queue.Queue()
+        self._doomed: queue.Queue[str] = queue.Queue()
+        self._dirty: queue.Queue[str] = queue.Queue()
         self._tables: list[str] = []
         self._seed: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {}
-        self._filler: asyncio.Task[None] | None = None
+        self._filler: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._failure: BaseException | None = None
         configured = os.environ.get("TEST_DATABASE_URL")
         if configured:
             self.server_url = to_libpq_url(configured)
@@ -104,20 +107,28 @@ class TestServer:
             await connection.close()
 
     async def take_database(self) -> str:
-        """A fresh copy of the template, made ahead of time while earlier tests ran."""
-        if self._ready is None:
-            self._ready = asyncio.Queue()
-            self._filler = asyncio.create_task(self._fill())
-        assert self._filler is not None
-        getting = asyncio.ensure_future(self._ready.get())
-        await asyncio.wait({getting, self._filler}, return_when=asyncio.FIRST_COMPLETED)
-        if not getting.done():
-            getting.cancel()
-            self._filler.result()  # the filler failed: raise its error instead of hanging
-        return getting.result()
+        """A database made ready ahead of time, while earlier tests ran."""
+        if self._filler is None:
+            self._filler = threading.Thread(target=self._run_filler, daemon=True)
+            self._filler.start()
+        while True:
+            try:
+                return await asyncio.to_thread(self._ready.get, timeout=1.0)
+            except queue.Empty:
+                if self._failure is not None:
+                    raise RuntimeError("preparing test databases failed") from self._failure
 
     def release_database(self, url: str, *, reusable: bool = True) -> None:
-        (self._dirty if reusable else self._doomed).put_nowait(url)
+        (self._dirty if reusable else self._doomed).put(url)
+
+    def _run_filler(self) -> None:
+        # Its own thread and event loop: a synchronous test blocks the tests' loop, and a
+        # reset paused mid-transaction there would hold back the whole cluster's event
+        # horizon (and every feed, stream and worker waiting on it).
+        try:
+            asyncio.run(self._fill())
+        except Exception as exc:
+            self._failure = exc
 
     async def _capture_seed(self) -> None:
         connection = await asyncpg.connect(with_database(self.server_url, TEMPLATE))
@@ -152,10 +163,16 @@ class TestServer:
         finally:
             await connection.close()
 
-    async def _reset(self, url: str) -> None:
+    async def _reset(self, url: str) -> bool:
+        """Empty a used database back to the template's rows; False if it could not be done
+        at once (a straggling connection holds a lock), and the database is then dropped.
+
+        The reset must be quick: while its transaction holds an id it holds back the event
+        horizon of the whole cluster, which other tests' feeds and workers wait on."""
         connection = await asyncpg.connect(url)
         try:
             async with connection.transaction():
+                await connection.execute("SET LOCAL lock_timeout = '500ms'")
                 names = ", ".join(f'"{t}"' for t in self._tables)
                 await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
                 for table, (columns, rows) in self._seed.items():
@@ -166,31 +183,32 @@ class TestServer:
                         if "id" in columns
                         else "SELECT 1"
                     )
+        except asyncpg.exceptions.LockNotAvailableError:
+            return False
         finally:
             await connection.close()
+        return True
 
     async def _fill(self) -> None:
-        # Cloning a database costs a few hundred milliseconds; PostgreSQL does it in its own
-        # process while the current test runs, so tests rarely wait for one.
-        assert self._ready is not None
         await self._capture_seed()
-        while True:
+        while not self._stopping.is_set():
             while not self._doomed.empty():
                 await self.drop_database(self._doomed.get_nowait())
             if not self._dirty.empty():
                 url = self._dirty.get_nowait()
-                await self._reset(url)
-                await self._ready.put(url)
+                if await self._reset(url):
+                    self._ready.put(url)
+                else:
+                    await self.drop_database(url)
             elif self._ready.qsize() < PREPARED_DATABASES:
-                await self._ready.put(await self.create_database())
+                self._ready.put(await self.create_database())
             else:
                 await asyncio.sleep(0.005)
 
     async def close(self) -> None:
+        self._stopping.set()
         if self._filler is not None:
-            self._filler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._filler
+            await asyncio.to_thread(self._filler.join, 30)
 
     def stop(self) -> None:
         if self.embedded is not None:

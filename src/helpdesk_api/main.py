@@ -39,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Read at start-up, not captured: a test suite may serve several databases in turn
+        # from one application object.
+        settings: Settings = app.state.settings
         if settings.database_url is None:
             raise RuntimeError(
                 "DATABASE_URL is not set: start the service with `helpdesk-api serve`, "
@@ -58,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             notifier = getattr(app.state, "event_notifier", None)
             if notifier is not None:
                 await notifier.close()
+            for name in ("event_notifier", "attachment_storage"):
+                if hasattr(app.state, name):
+                    delattr(app.state, name)
             await engine.dispose()
 
     app = FastAPI(

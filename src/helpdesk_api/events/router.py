@@ -1,3 +1,4 @@
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -20,9 +21,10 @@ from helpdesk_api.events.schemas import EventPage, event_read
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TransactionalRoute)
 
 HEARTBEAT_SECONDS = 15.0
-# After a wake-up that found nothing (a transaction still in flight holds the horizon back),
-# look again soon rather than at the next heartbeat.
+# After a connection or a notification, look again this often for this long: events that
+# committed behind a transaction still in flight become readable only when it ends.
 RECHECK_SECONDS = 0.5
+RECHECK_WINDOW_SECONDS = 10.0
 STREAM_BATCH = 200
 
 EventTypes = Annotated[
@@ -85,6 +87,11 @@ async def _stream(request: Request, principal: Principal, position: Position) ->
     notifier = _notifier(request)
     waiter = await notifier.subscribe()
     sessionmaker = request.app.state.sessionmaker
+    loop = asyncio.get_running_loop()
+    # Until this moment, new events may be committed but not yet readable: a transaction
+    # elsewhere holds the horizon back, and its end sends no notification. Look again often.
+    recheck_until = loop.time() + RECHECK_WINDOW_SECONDS
+    last_sent = loop.time()
     try:
         yield ": connected\n\n"
         while True:
@@ -101,12 +108,14 @@ async def _stream(request: Request, principal: Principal, position: Position) ->
                 body = event_read(event, cursor, for_staff=principal.is_staff)
                 data = json.dumps(body.model_dump(mode="json"))
                 yield f"id: {cursor}\nevent: {event.type}\ndata: {data}\n\n"
+                last_sent = loop.time()
             if len(events) == STREAM_BATCH:
                 continue
-            woken = await notifier.wait(waiter, HEARTBEAT_SECONDS)
-            if not woken:
+            rechecking = loop.time() < recheck_until
+            if await notifier.wait(waiter, RECHECK_SECONDS if rechecking else HEARTBEAT_SECONDS):
+                recheck_until = loop.time() + RECHECK_WINDOW_SECONDS
+            if loop.time() - last_sent >= HEARTBEAT_SECONDS:
                 yield ": keepalive\n\n"
-            elif not events:
-                await notifier.wait(waiter, RECHECK_SECONDS)
+                last_sent = loop.time()
     finally:
         notifier.unsubscribe(waiter)
