@@ -131,8 +131,8 @@ def _loc(loc: Sequence[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
-async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ProblemError)
+def render_problem(request: Request, exc: ProblemError) -> JSONResponse:
+    """The one rendering of a domain error, for handlers and middleware alike."""
     return problem_response(
         request,
         status=exc.status,
@@ -142,6 +142,11 @@ async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
         headers=exc.headers,
         extra=exc.extra(),
     )
+
+
+async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return render_problem(request, exc)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

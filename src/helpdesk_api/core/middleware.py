@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from helpdesk_api.core.errors import problem_response
+from helpdesk_api.core.errors import PayloadTooLarge, TooManyRequests, render_problem
 
 access_logger = logging.getLogger("helpdesk_api.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -122,12 +122,8 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
-        response = problem_response(
-            Request(scope),
-            status=413,
-            slug="payload-too-large",
-            detail=f"The request body is larger than the limit of {max_bytes} bytes.",
-        )
+        error = PayloadTooLarge(f"The request body is larger than the limit of {max_bytes} bytes.")
+        response = render_problem(Request(scope), error)
         await response(scope, receive, send)
 
 
@@ -171,13 +167,11 @@ class RateLimitMiddleware:
         wait = self.limiter.acquire(key, time.monotonic())
         if wait > 0:
             retry_after = max(1, int(wait + 0.999))
-            response = problem_response(
-                Request(scope),
-                status=429,
-                slug="rate-limited",
-                detail=f"Too many requests for this token; retry in {retry_after} s.",
+            error = TooManyRequests(
+                f"Too many requests for this token; retry in {retry_after} s.",
                 headers={"Retry-After": str(retry_after)},
             )
+            response = render_problem(Request(scope), error)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

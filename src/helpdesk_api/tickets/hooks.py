@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import Role, Ticket
 from helpdesk_api.tickets.changes import ChangeSet
 
@@ -39,7 +38,3 @@ def register(hook: TicketHook) -> None:
 async def run_hooks(session: AsyncSession, change: TicketChange) -> None:
     for hook in _hooks:
         await hook(session, change)
-
-
-def actor_role(principal: Principal | None) -> Role | None:
-    return principal.role if principal is not None else None
