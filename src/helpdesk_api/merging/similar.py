@@ -1,9 +1,10 @@
 """Finding duplicates: open tickets that look like this one, best first.
 
 Ranked by a score: 1 for the same requester, plus the trigram similarity of the subjects
-(pg_trgm, 0…1), plus the full-text rank of the other ticket's subject and comments against
-this ticket's words (capped at 1). A candidate must share the requester, have a subject
-similar enough for the trigram index (`%`), or match some of the words.
+(pg_trgm, 0…1), plus the full-text rank of the other ticket's search document (subject and
+the comments the caller may read) against this ticket's words (capped at 1). A candidate
+must share the requester, have a subject similar enough for the trigram index (`%`), or match
+some of the words.
 """
 
 import re
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.merging.schemas import SimilarReason
 from helpdesk_api.models import StatusCategory, Ticket, TicketComment
-from helpdesk_api.tickets.queries import comment_visibility, visible_tickets
+from helpdesk_api.tickets.queries import search_document, visible_tickets
 from helpdesk_api.tickets.service import get_visible_ticket
 
 OPEN_CATEGORIES = (
@@ -72,22 +73,9 @@ async def similar_tickets(
     if words:
         # Words are letters and digits only, so they are safe inside a tsquery.
         query = func.to_tsquery("simple", " | ".join(words))
-        comment_rank = (
-            select(func.max(func.ts_rank(TicketComment.search, query)))
-            .where(
-                TicketComment.ticket_id == Ticket.id,
-                TicketComment.search.op("@@")(query),
-                comment_visibility(principal),
-            )
-            .scalar_subquery()
-        )
-        text_rank = func.least(
-            func.ts_rank(Ticket.subject_search, query) + func.coalesce(comment_rank, 0.0), 1.0
-        )
-        in_comments = select(TicketComment.ticket_id).where(
-            TicketComment.search.op("@@")(query), comment_visibility(principal)
-        )
-        matches += [Ticket.subject_search.op("@@")(query), Ticket.id.in_(in_comments)]
+        document = search_document(principal)
+        text_rank = func.least(func.ts_rank(document, query), 1.0)
+        matches.append(document.op("@@")(query))
     requester_score = case((same_requester, 1.0), else_=0.0)
     score = (requester_score + subject_similarity + text_rank).label("score")
     statement = (

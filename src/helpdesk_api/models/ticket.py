@@ -87,6 +87,7 @@ class Ticket(IdMixin, Base):
         Index("ix_tickets_organization_id_updated_at", "organization_id", "updated_at", "id"),
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
         Index("ix_tickets_subject_search", "subject_search", postgresql_using="gin"),
+        Index("ix_tickets_search_document", "search_document", postgresql_using="gin"),
         Index("ix_tickets_sla_next_breach_at_id", "sla_next_breach_at", "id"),
     )
 
@@ -129,6 +130,15 @@ class Ticket(IdMixin, Base):
         Computed("to_tsvector('simple'::regconfig, subject)", persisted=True),
         deferred=True,
     )
+    # What full-text search matches: the subject and every comment, and a twin with public
+    # comments only for customers. Kept by triggers (migration 0006) whenever a comment is
+    # written, copied by a merge or loaded in bulk, and when the subject changes.
+    search_document: Mapped[Any] = mapped_column(
+        TSVECTOR, server_default=text("''::tsvector"), deferred=True
+    )
+    public_search_document: Mapped[Any] = mapped_column(
+        TSVECTOR, server_default=text("''::tsvector"), deferred=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -137,10 +147,7 @@ class TicketComment(IdMixin, Base):
     """A public reply or a private note; ``is_public`` decides who may ever read it."""
 
     __tablename__ = "ticket_comments"
-    __table_args__ = (
-        Index("ix_ticket_comments_ticket_id_id", "ticket_id", "id"),
-        Index("ix_ticket_comments_search", "search", postgresql_using="gin"),
-    )
+    __table_args__ = (Index("ix_ticket_comments_ticket_id_id", "ticket_id", "id"),)
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -149,11 +156,6 @@ class TicketComment(IdMixin, Base):
     is_public: Mapped[bool]
     via: Mapped[str] = mapped_column(String(20), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    search: Mapped[Any] = mapped_column(
-        TSVECTOR,
-        Computed("to_tsvector('simple'::regconfig, body)", persisted=True),
-        deferred=True,
-    )
 
 
 class TicketAudit(IdMixin, Base):

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
@@ -18,11 +18,10 @@ from helpdesk_api.models import (
     SlaMetricStatus,
     StatusCategory,
     Ticket,
-    TicketComment,
     TicketSlaMetric,
     TicketType,
 )
-from helpdesk_api.tickets.queries import comment_visibility, visible_tickets
+from helpdesk_api.tickets.queries import search_document, visible_tickets
 
 
 class TicketSort(StrEnum):
@@ -92,11 +91,7 @@ def _assignee_condition(value: str, principal: Principal) -> Any:
 
 
 def _search_condition(q: str, principal: Principal) -> Any:
-    query = func.websearch_to_tsquery("simple", q)
-    in_comments = select(TicketComment.ticket_id).where(
-        TicketComment.search.op("@@")(query), comment_visibility(principal)
-    )
-    return or_(Ticket.subject_search.op("@@")(query), Ticket.id.in_(in_comments))
+    return search_document(principal).op("@@")(func.websearch_to_tsquery("simple", q))
 
 
 def check_sort(principal: Principal, sort: "TicketSort") -> None:

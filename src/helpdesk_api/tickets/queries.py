@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import (
@@ -40,6 +41,11 @@ def visible_tickets(principal: Principal) -> Select[Ticket]:
 def comment_visibility(principal: Principal) -> ColumnElement[bool]:
     """Private notes exist only for staff; customers' queries never select them."""
     return true() if principal.is_staff else TicketComment.is_public.is_(True)
+
+
+def search_document(principal: Principal) -> InstrumentedAttribute[Any]:
+    """The words a caller may search: customers never match words of private notes."""
+    return Ticket.search_document if principal.is_staff else Ticket.public_search_document
 
 
 def visible_comments(principal: Principal, ticket_id: int) -> Select[Any]:

@@ -67,8 +67,9 @@ async def list_tickets_route(
             min_length=1,
             max_length=200,
             description='Full text (web-search syntax: words, "phrases", -exclusions) over '
-            "the subject and the comments; every word must appear in the subject or in one "
-            "comment. Customers search public text only.",
+            "the subject and the comments together: every word must appear somewhere in the "
+            "ticket. No stemming, so it works alike in every language. Customers search the "
+            "subject and public replies only.",
         ),
     ] = None,
     sla_status: Annotated[
