@@ -43,6 +43,52 @@ async def test_feed_returns_every_event_once_in_commit_safe_order(client):
     assert [e["type"] for e in newer] == ["comment.created", "ticket.created"]
 
 
+async def test_one_request_writes_its_events_in_the_order_they_happened(client):
+    """Events wait in the session and are written together at commit; a new requester is
+    created in a savepoint, whose event is written at once: the order still holds."""
+    agent, _ = await make_user_with_token(client, role="agent")
+    before, cursor = await _drain_at_least(client, 1)
+    assert [e["type"] for e in before] == ["user.created"]
+    ticket = await make_ticket(client, requester={"email": "new.customer@example.com"})
+    opened = await client.get("/v1/ticket-statuses?category=open", headers=ADMIN)
+    response = await client.patch(
+        f"/v1/tickets/{ticket['id']}",
+        json={
+            "status_id": opened.json()["data"][0]["id"],
+            "assignee_id": agent["id"],
+            "comment": {"body": "On it", "public": True},
+        },
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+
+    events, _ = await _drain_at_least(client, 7, after=cursor)
+    assert [e["type"] for e in events] == [
+        "user.created",
+        "comment.created",
+        "ticket.created",
+        "comment.created",
+        "ticket.updated",
+        "ticket.status_changed",
+        "ticket.assigned",
+    ]
+
+
+async def test_a_refused_request_leaves_no_event(client):
+    _, cursor = await _drain(client)
+    ticket = await make_ticket(client)
+    refused = await client.patch(
+        f"/v1/tickets/{ticket['id']}",
+        json={"subject": "Changed", "status_id": 999_999},
+        headers=ADMIN,
+    )
+    assert_problem(refused, 422)
+    await make_ticket(client)  # a later commit: once its events show, the refused one's would
+
+    events, _ = await _drain_at_least(client, 4, after=cursor)
+    assert [e["type"] for e in events] == ["comment.created", "ticket.created"] * 2
+
+
 async def test_an_event_that_commits_late_is_not_skipped(client, database_url):
     await make_ticket(client)
     _, cursor = await _drain_at_least(client, 2)

@@ -116,6 +116,10 @@ async def get_visible_attachment(
     return attachment
 
 
+# The attachments linked to comments written in this request (the session's), by comment id.
+_WRITTEN = "attachments_of_new_comments"
+
+
 async def attach_to_comment(
     session: AsyncSession,
     principal: Principal,
@@ -130,7 +134,9 @@ async def attach_to_comment(
     ``loc=("body", "attachment_ids", index)``. Someone else's upload reads as "does not
     exist", so ids cannot be probed.
     """
+    written: dict[int, list[Attachment]] = session.info.setdefault(_WRITTEN, {})
     if not attachment_ids:
+        written[comment_id] = []
         return []
     # Row locks make two comments racing for one upload wait; the loser sees it attached.
     rows = await session.scalars(
@@ -166,19 +172,25 @@ async def attach_to_comment(
         found[attachment_id].ticket_id = ticket_id
         found[attachment_id].comment_id = comment_id
     await session.flush()
+    written[comment_id] = sorted(found.values(), key=lambda a: a.id)
     return [found[i] for i in attachment_ids]
 
 
 async def attachments_for_comments(
     session: AsyncSession, comment_ids: Sequence[int]
 ) -> dict[int, list[Attachment]]:
-    """Attachments per comment in one query; every requested id has an entry (maybe empty)."""
-    result: dict[int, list[Attachment]] = {comment_id: [] for comment_id in comment_ids}
-    if not result:
+    """Attachments per comment in one query; every requested id has an entry (maybe empty).
+
+    Comments written in this request are answered from what ``attach_to_comment`` linked.
+    """
+    written: dict[int, list[Attachment]] = session.info.get(_WRITTEN, {})
+    result = {comment_id: list(written.get(comment_id, ())) for comment_id in comment_ids}
+    unknown = [comment_id for comment_id in comment_ids if comment_id not in written]
+    if not unknown:
         return result
     rows = await session.scalars(
         select(Attachment)
-        .where(Attachment.comment_id.in_(result.keys()))
+        .where(Attachment.comment_id.in_(unknown))
         .order_by(Attachment.comment_id, Attachment.id)
     )
     for attachment in rows:

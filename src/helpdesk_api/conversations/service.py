@@ -16,7 +16,7 @@ from helpdesk_api.conversations.schemas import CommentCreate, CommentRead
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
 from helpdesk_api.core.events import record_event
-from helpdesk_api.models import Attachment, Role, Ticket, TicketComment
+from helpdesk_api.models import Role, Ticket, TicketComment
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_closed
 
@@ -67,7 +67,7 @@ async def add_comment(
     )
     session.add(comment)
     await session.flush()
-    attached = await attach_to_comment(
+    await attach_to_comment(
         session, principal, data.attachment_ids, ticket_id=ticket.id, comment_id=comment.id
     )
     if not is_first_comment:
@@ -88,7 +88,7 @@ async def add_comment(
     changes.comment_public = public
     changes.propagate = data.propagate
     changes.note("comment", None, {"id": comment.id, "public": public})
-    read = (await present_comments(session, [comment], known={comment.id: attached}))[0]
+    read = (await present_comments(session, [comment]))[0]
     await record_event(
         session,
         "comment.created",
@@ -102,17 +102,9 @@ async def add_comment(
 
 
 async def present_comments(
-    session: AsyncSession,
-    comments: Sequence[TicketComment],
-    *,
-    known: dict[int, list[Attachment]] | None = None,
+    session: AsyncSession, comments: Sequence[TicketComment]
 ) -> list[CommentRead]:
-    """``known``: attachments already in hand (a comment just written), saving a query."""
-    attachments = (
-        known
-        if known is not None
-        else await attachments_for_comments(session, [c.id for c in comments])
-    )
+    attachments = await attachments_for_comments(session, [c.id for c in comments])
     return [
         CommentRead(
             id=c.id,

@@ -37,6 +37,7 @@ from helpdesk_api.sla.clock import Target
 from helpdesk_api.sla.matching import TicketFacts, choose
 from helpdesk_api.sla.rows import clock_of, make_target, policy_calendars, store, target_of
 from helpdesk_api.tickets.hooks import TicketChange
+from helpdesk_api.tickets.representation import remember_expected_first_reply
 
 SLA_VIA = "sla"
 # A change of any of these may make another policy (or another target) apply.
@@ -229,6 +230,14 @@ class _Tracker:
             if row.breach_at is not None and clock_of(row).running
         ]
         value = min(deadlines, default=None)
+        first_reply = self.current.get(SlaMetric.first_reply)
+        remember_expected_first_reply(
+            self.session,
+            self.ticket.id,
+            first_reply.breach_at
+            if first_reply is not None and first_reply.achieved_at is None
+            else None,
+        )
         if inspect(self.ticket).attrs.sla_next_breach_at.loaded_value != value:
             # A plain UPDATE: the ticket's version (its ETag) tracks what people changed.
             await self.session.execute(
@@ -288,6 +297,7 @@ async def on_ticket_change(session: AsyncSession, change: TicketChange) -> None:
     if reselect:
         state = await _apply_policy(session, ticket, state, change.now)
     if state is None and not rows:
+        remember_expected_first_reply(session, ticket.id, None)
         return
     policy_ids = {r.policy_id for r in rows} | ({state.policy_id} if state else set())
     calendars = await policy_calendars(session, policy_ids)

@@ -1,6 +1,7 @@
 """Ticket statuses: what the ticket lifecycle asks of them, and the admin rules that keep one
 active default per category. Never commits: the request path does."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -28,14 +29,26 @@ from helpdesk_api.statuses.schemas import (
     StatusView,
 )
 
+# Statuses are a handful of rows read several times per request (a new ticket's default, the
+# event data, the response): the session reads them all once.
+_CACHE = "ticket_statuses"
+
+
+async def statuses_by_id(session: AsyncSession, ids: Iterable[int] = ()) -> dict[int, TicketStatus]:
+    """Every status by id, read once per session and again if one of ``ids`` is new to it."""
+    cache: dict[int, TicketStatus] | None = session.info.get(_CACHE)
+    if cache is None or not cache.keys() >= set(ids):
+        cache = {s.id: s for s in await session.scalars(select(TicketStatus))}
+        session.info[_CACHE] = cache
+    return cache
+
 
 async def default_status(session: AsyncSession, category: StatusCategory) -> TicketStatus:
-    status = await session.scalar(
-        select(TicketStatus).where(TicketStatus.category == category, TicketStatus.is_default)
-    )
-    if status is None:  # the migration seeds one per category and the service keeps one
-        raise RuntimeError(f"no default status for category {category}")
-    return status
+    for status in (await statuses_by_id(session)).values():
+        if status.category == category and status.is_default:
+            return status
+    # The migration seeds one per category and the service keeps one.
+    raise RuntimeError(f"no default status for category {category}")
 
 
 async def get_usable_status(

@@ -9,36 +9,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import SlaMetric, Ticket, TicketSlaMetric, TicketStatus
+from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets.schemas import CustomerTicketRead, StatusRef, TicketRead
 
 
 async def load_statuses(session: AsyncSession, ids: Iterable[int]) -> dict[int, TicketStatus]:
-    # Statuses are a handful of rows read several times per request (event data, response):
-    # remember them for the rest of this request's session.
-    cache: dict[int, TicketStatus] = session.info.setdefault("ticket_statuses", {})
-    missing = set(ids) - cache.keys()
-    if missing:
-        rows = await session.scalars(select(TicketStatus).where(TicketStatus.id.in_(missing)))
-        cache.update({s.id: s for s in rows})
-    return cache
+    return await statuses_by_id(session, ids)
+
+
+# When each ticket's first reply is due, as far as this session knows: the SLA tracker tells
+# it what it just wrote, and what was read stays true until the tracker writes again.
+_EXPECTED = "expected_first_reply"
+
+
+def remember_expected_first_reply(
+    session: AsyncSession, ticket_id: int, due: datetime | None
+) -> None:
+    session.info.setdefault(_EXPECTED, {})[ticket_id] = due
 
 
 async def expected_first_replies(
     session: AsyncSession, ticket_ids: Iterable[int]
 ) -> dict[int, datetime]:
     """When each ticket's first reply is due, while it is awaited: one query for a page."""
+    known: dict[int, datetime | None] = session.info.setdefault(_EXPECTED, {})
     wanted = set(ticket_ids)
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(TicketSlaMetric.ticket_id, TicketSlaMetric.breach_at).where(
-            TicketSlaMetric.ticket_id.in_(wanted),
-            TicketSlaMetric.metric == SlaMetric.first_reply,
-            TicketSlaMetric.achieved_at.is_(None),
-            TicketSlaMetric.breach_at.is_not(None),
+    unknown = wanted - known.keys()
+    if unknown:
+        rows = await session.execute(
+            select(TicketSlaMetric.ticket_id, TicketSlaMetric.breach_at).where(
+                TicketSlaMetric.ticket_id.in_(unknown),
+                TicketSlaMetric.metric == SlaMetric.first_reply,
+                TicketSlaMetric.achieved_at.is_(None),
+                TicketSlaMetric.breach_at.is_not(None),
+            )
         )
-    )
-    return {ticket_id: due for ticket_id, due in rows.all() if due is not None}
+        known.update(dict.fromkeys(unknown))
+        known.update(((ticket_id, due) for ticket_id, due in rows.all()))
+    return {ticket_id: due for ticket_id in wanted if (due := known[ticket_id]) is not None}
 
 
 _COMPUTED = ("status", "expected_first_reply_at")

@@ -87,7 +87,6 @@ async def find_user_by_identity(
         select(User)
         .join(UserIdentity, UserIdentity.user_id == User.id)
         .where(UserIdentity.kind == kind, UserIdentity.value == normalized)
-        .options(selectinload(User.identities))
     )
 
 
