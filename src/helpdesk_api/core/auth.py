@@ -60,7 +60,14 @@ async def get_principal(
         raise Unauthorized()
     row = (
         await session.execute(
-            select(ApiToken.id, ApiToken.last_used_at, User)
+            select(
+                ApiToken.id,
+                ApiToken.last_used_at,
+                User.id.label("user_id"),
+                User.role,
+                User.name,
+                User.ticket_access,
+            )
             .join(User, User.id == ApiToken.user_id)
             .where(
                 ApiToken.token_hash == hash_token(credentials.credentials),
@@ -71,18 +78,17 @@ async def get_principal(
     ).one_or_none()
     if row is None:
         raise Unauthorized("The bearer token is not valid, or has been revoked.")
-    token_id, last_used_at, user = row
     now = datetime.now(UTC)
-    if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
         await session.execute(
-            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
         )
     principal = Principal(
-        user_id=user.id,
-        role=Role(user.role),
-        name=user.name,
-        ticket_access=user.ticket_access,
-        token_id=token_id,
+        user_id=row.user_id,
+        role=Role(row.role),
+        name=row.name,
+        ticket_access=row.ticket_access,
+        token_id=row.id,
     )
     request.state.principal = principal
     return principal

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
@@ -22,6 +22,11 @@ from helpdesk_api.models import (
     TicketType,
 )
 from helpdesk_api.tickets.queries import search_document, visible_tickets
+from helpdesk_api.tickets.representation import (
+    expected_first_reply_column,
+    remember_expected_first_reply,
+)
+from helpdesk_api.tickets.schemas import TicketRead
 
 
 class TicketSort(StrEnum):
@@ -146,6 +151,17 @@ def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
     return statement.where(*conditions)
 
 
+# What a page shows, as plain rows: no ORM identity map or unit of work for 50 read-only rows.
+_PAGE_COLUMNS = [
+    Ticket.__table__.c[name]
+    # status_id for the status, the sort columns for the cursor
+    for name in dict.fromkeys(
+        ["id", "status_id", "priority_rank", "sla_next_breach_at", *TicketRead.model_fields]
+    )
+    if name in Ticket.__table__.c
+]
+
+
 async def list_tickets(
     session: AsyncSession,
     principal: Principal,
@@ -154,7 +170,7 @@ async def list_tickets(
     sort: TicketSort,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Ticket], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     check_sort(principal, sort)
     descending = sort.value.startswith("-")
     column, value = _SORT_COLUMNS[sort.value.lstrip("-")]
@@ -162,15 +178,21 @@ async def list_tickets(
         SortKey(column, value, descending=descending),
         SortKey(Ticket.id, lambda t: t.id, descending=descending),
     ]
-    statement = filtered(principal, filters)
+    statement = filtered(principal, filters).with_only_columns(
+        *_PAGE_COLUMNS, expected_first_reply_column()
+    )
     if column is Ticket.sla_next_breach_at:
         # Only tickets with a running SLA clock have a next breach to sort by.
         statement = statement.where(Ticket.sla_next_breach_at.is_not(None))
-    return await paginate(
+    rows, next_cursor = await paginate(
         session,
         statement,
         keys=keys,
         limit=limit,
         cursor=cursor,
         ordering=f"tickets:{sort.value}",
+        scalars=False,
     )
+    for row in rows:
+        remember_expected_first_reply(session, row.id, row.expected_first_reply_at)
+    return rows, next_cursor

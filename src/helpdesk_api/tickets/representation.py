@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Label, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
@@ -26,6 +26,24 @@ def remember_expected_first_reply(
     session: AsyncSession, ticket_id: int, due: datetime | None
 ) -> None:
     session.info.setdefault(_EXPECTED, {})[ticket_id] = due
+
+
+def expected_first_reply_column() -> Label[datetime | None]:
+    """The same answer as ``expected_first_replies``, as a column of a ticket query, so reads
+    and lists need no query of their own (see ``remember_expected_first_reply``)."""
+    return (
+        select(TicketSlaMetric.breach_at)
+        .where(
+            TicketSlaMetric.ticket_id == Ticket.id,
+            TicketSlaMetric.metric == SlaMetric.first_reply,
+            TicketSlaMetric.achieved_at.is_(None),
+            TicketSlaMetric.breach_at.is_not(None),
+        )
+        .order_by(TicketSlaMetric.cycle.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("expected_first_reply_at")
+    )
 
 
 async def expected_first_replies(
@@ -54,10 +72,21 @@ _STAFF_FIELDS = tuple(name for name in TicketRead.model_fields if name not in _C
 _CUSTOMER_FIELDS = tuple(name for name in CustomerTicketRead.model_fields if name not in _COMPUTED)
 
 
+# A ticket as an ORM object or as a row of its columns (lists): both answer by attribute.
+TicketLike = Ticket | Row[Any]
+
+
+def _fields(ticket: TicketLike, names: tuple[str, ...]) -> dict[str, Any]:
+    if isinstance(ticket, Row):
+        row = ticket._asdict()  # one call, where attribute access costs one per field
+        return {name: row[name] for name in names}
+    return {name: getattr(ticket, name) for name in names}
+
+
 def staff_read(
-    ticket: Ticket, status: TicketStatus, expected_first_reply_at: datetime | None = None
+    ticket: TicketLike, status: TicketStatus, expected_first_reply_at: datetime | None = None
 ) -> TicketRead:
-    fields = {name: getattr(ticket, name) for name in _STAFF_FIELDS}
+    fields = _fields(ticket, _STAFF_FIELDS)
     ref = StatusRef.model_validate(
         {"id": status.id, "category": status.category, "label": status.agent_label}
     )
@@ -67,9 +96,9 @@ def staff_read(
 
 
 def customer_read(
-    ticket: Ticket, status: TicketStatus, expected_first_reply_at: datetime | None = None
+    ticket: TicketLike, status: TicketStatus, expected_first_reply_at: datetime | None = None
 ) -> CustomerTicketRead:
-    fields = {name: getattr(ticket, name) for name in _CUSTOMER_FIELDS}
+    fields = _fields(ticket, _CUSTOMER_FIELDS)
     ref = StatusRef.model_validate(
         {"id": status.id, "category": status.category, "label": status.customer_label}
     )
@@ -79,7 +108,7 @@ def customer_read(
 
 
 async def present(
-    session: AsyncSession, principal: Principal, tickets: Sequence[Ticket]
+    session: AsyncSession, principal: Principal, tickets: Sequence[TicketLike]
 ) -> list[TicketRead | CustomerTicketRead]:
     statuses = await load_statuses(session, (t.status_id for t in tickets))
     expected = await expected_first_replies(session, (t.id for t in tickets))

@@ -24,6 +24,10 @@ from helpdesk_api.tickets.audit import write_audit
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
 from helpdesk_api.tickets.queries import visible_tickets
+from helpdesk_api.tickets.representation import (
+    expected_first_reply_column,
+    remember_expected_first_reply,
+)
 from helpdesk_api.tickets.requesters import resolve_requester
 from helpdesk_api.tickets.schemas import TicketCreate, TicketUpdate
 from helpdesk_api.tickets.tagging import adjust_tag_counts
@@ -38,12 +42,18 @@ STAFF_ONLY_ON_CREATE = (
 async def get_visible_ticket(
     session: AsyncSession, principal: Principal, ticket_id: int, *, for_update: bool = False
 ) -> Ticket:
-    statement = visible_tickets(principal).where(Ticket.id == ticket_id)
+    statement = (
+        visible_tickets(principal)
+        .add_columns(expected_first_reply_column())
+        .where(Ticket.id == ticket_id)
+    )
     if for_update:
-        statement = statement.with_for_update()
-    ticket = await session.scalar(statement)
-    if ticket is None:
+        statement = statement.with_for_update(of=Ticket)
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
         raise NotFound(f"Ticket {ticket_id} does not exist.")
+    ticket: Ticket = row.Ticket
+    remember_expected_first_reply(session, ticket.id, row.expected_first_reply_at)
     return ticket
 
 
