@@ -1,25 +1,33 @@
-"""EXPLAIN (ANALYZE, BUFFERS) of the list queries exactly as the service sends them.
+"""EXPLAIN (ANALYZE, BUFFERS) of the list, search and SLA-deadline queries exactly as the
+service sends them, and of the worker's due-SLA query.
 
 auto_explain is loaded into the service's connections for this pass only (a database-level
-setting, then a fresh one-worker service), each list request is sent twice and the plans of
-the second, warm run are cut out of the PostgreSQL log.
+setting, then a fresh one-worker service: bench/capture_sql.py), each list request is sent
+twice and the plans of the second, warm run are cut out of the PostgreSQL log. The worker's
+queries are built the way helpdesk_api.sla.tasks.process_due_sla builds them, compiled by
+SQLAlchemy's asyncpg dialect, and explained in a transaction that is rolled back (the claim
+locks rows FOR UPDATE SKIP LOCKED).
 """
 
-import itertools
+import asyncio
 import re
-import subprocess
-import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-import httpx
+import asyncpg
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
-from bench.pg import ADMIN_TOKEN, BenchPostgres, service_env
+from bench.capture_sql import log_entries, logged_request, logged_service
+from bench.pg import BenchPostgres
+from helpdesk_api.models import TicketSlaMetric
+from helpdesk_api.sla.tasks import BATCH
 
-_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", re.MULTILINE)
 _DURATION = re.compile(r"duration: ([0-9.]+) ms\s+plan:")
+_EXECUTION = re.compile(r"Execution Time: ([0-9.]+) ms")
 AUTO_EXPLAIN = {
     "session_preload_libraries": "auto_explain",
     "auto_explain.log_min_duration": "0",
@@ -39,67 +47,86 @@ def queries(context: dict[str, Any]) -> dict[str, dict[str, str]]:
         "list_group": {"group_id": str(context["group_ids"][0])},
         "list_tag_common": {"tag": tags[0]},
         "list_tag_rare": {"tag": tags[-1]},
+        "list_sla_breach": {"sort": "sla_breach_at"},
+        "list_sla_breached": {"sla_status": "breached"},
+        "list_sla_at_risk": {"sla_status": "at_risk"},
         "search_common_word": {"q": "printer"},
         "search_rare_word": {"q": "licenza"},
         "search_two_words": {"q": "vpn timeout"},
         "search_cyrillic": {"q": "пароль"},
+        "search_no_match": {"q": "zanzibar"},
     }
 
 
 def _plans(chunk: str) -> list[str]:
-    starts = [m.start() for m in _ENTRY.finditer(chunk)] + [len(chunk)]
-    entries = [chunk[a:b] for a, b in itertools.pairwise(starts)]
-    return [e for e in entries if "plan:" in e and "FROM tickets" in e and "LIMIT" in e]
+    return [e for e in log_entries(chunk) if "plan:" in e and "FROM tickets" in e and "LIMIT" in e]
+
+
+def worker_statements(now: datetime) -> dict[str, Select[Any]]:
+    """The worker's SLA queries, built as helpdesk_api.sla.tasks.process_due_sla builds them."""
+    return {
+        "sla_worker_due": select(TicketSlaMetric)
+        .where(TicketSlaMetric.due_at.is_not(None), TicketSlaMetric.due_at <= now)
+        .order_by(TicketSlaMetric.due_at)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True),
+        "sla_worker_next_due": select(func.min(TicketSlaMetric.due_at)).where(
+            TicketSlaMetric.due_at.is_not(None)
+        ),
+    }
+
+
+async def _explain_worker(url: str, out_dir: Path) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    conn = await asyncpg.connect(url)
+    try:
+        for name, statement in worker_statements(datetime.now(UTC)).items():
+            compiled = statement.compile(dialect=asyncpg_dialect.dialect())
+            params = [compiled.params[key] for key in compiled.positiontup or []]
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                rows = len(await conn.fetch(compiled.string, *params))  # also warms the cache
+                plan = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {compiled.string}", *params)
+            finally:
+                await transaction.rollback()
+            text = "\n".join(r[0] for r in plan)
+            (out_dir / f"{name}.txt").write_text(
+                f"{compiled.string}\n-- parameters: {params}\n\n{text}\n"
+            )
+            timing = _EXECUTION.search(text)
+            found[name] = {
+                "rows": rows,
+                "plan_ms": float(timing.group(1)) if timing else None,
+                "file": f"{out_dir.name}/{name}.txt",
+            }
+    finally:
+        await conn.close()
+    return found
 
 
 def capture(
     pg: BenchPostgres, url: str, out_dir: Path, context: dict[str, Any], port: int
 ) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    database = urlsplit(url).path.lstrip("/")
-    pg.psql(
-        " ".join(f"ALTER DATABASE \"{database}\" SET {k} = '{v}';" for k, v in AUTO_EXPLAIN.items())
-    )
-    service = subprocess.Popen(
-        [str(Path(sys.executable).parent / "helpdesk-api"), "serve",
-         "--port", str(port), "--workers", "1"],
-        env=service_env(url),
-    )  # fmt: skip
     found: dict[str, Any] = {}
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            for name, params in queries(context).items():
-                path = "/v1/tickets?" + urlencode({**params, "sort": "-updated_at"})
-                client.get(path).raise_for_status()
-                time.sleep(0.1)
-                offset = pg.log_path.stat().st_size
-                response = client.get(path)
-                response.raise_for_status()
-                time.sleep(0.3)  # the log is written asynchronously
-                with pg.log_path.open("rb") as handle:
-                    handle.seek(offset)
-                    chunk = handle.read().decode("utf-8", "replace")
-                plans = _plans(chunk)
-                (out_dir / f"{name}.txt").write_text(
-                    f"GET {path}\n\n" + ("\n".join(plans) or "(no plan captured)\n")
-                )
-                durations = [float(d) for p in plans for d in _DURATION.findall(p)]
-                found[name] = {
-                    "path": path,
-                    "rows": len(response.json()["data"]),
-                    "plan_ms": durations[0] if durations else None,
-                    "file": str((out_dir / f"{name}.txt").relative_to(out_dir.parent.parent)),
-                }
-    finally:
-        service.terminate()
-        service.wait(timeout=30)
-        pg.psql(" ".join(f'ALTER DATABASE "{database}" RESET {k};' for k in AUTO_EXPLAIN))
+    with logged_service(pg, url, AUTO_EXPLAIN, port) as client:
+        for name, params in queries(context).items():
+            path = "/v1/tickets?" + urlencode({"sort": "-updated_at", **params})
+            client.get(path).raise_for_status()
+            time.sleep(0.1)
+            response, chunk = logged_request(pg, client, "GET", path, None)
+            response.raise_for_status()
+            plans = _plans(chunk)
+            (out_dir / f"{name}.txt").write_text(
+                f"GET {path}\n\n" + ("\n".join(plans) or "(no plan captured)\n")
+            )
+            durations = [float(d) for p in plans for d in _DURATION.findall(p)]
+            found[name] = {
+                "path": path,
+                "rows": len(response.json()["data"]),
+                "plan_ms": durations[0] if durations else None,
+                "file": f"{out_dir.name}/{name}.txt",
+            }
+    found.update(asyncio.run(_explain_worker(url, out_dir)))
     return found

@@ -1,10 +1,13 @@
 """The load generator: one process, asyncio on uvloop, N clients in a closed loop.
 
-    python -m bench.loadgen SPEC_JSON
+    python -m bench.loadgen < SPEC_JSON
 
-SPEC: {"scenario", "target" ("http://127.0.0.1:PORT" or "db:" + a PostgreSQL URL for the
-database floor), "concurrency", "duration", "warmup", "context"}. It prints "ready" once the
-warm-up is over (the parent starts its CPU counters then) and, at the end, one JSON line.
+SPEC (on stdin: the context is too big for an argument): {"scenario", "target"
+("http://127.0.0.1:PORT" or "db:" + a PostgreSQL URL for the database floor), "concurrency",
+"duration", "warmup", "context"}, optionally "warmup_requests" (per client, default 5) and
+"min_requests" (the window lasts until that many requests finished, up to "max_seconds": for
+slow probes). It prints "ready" once the warm-up is over (the parent starts its CPU counters
+then), "stopped" when the window closes and, at the end, one JSON line.
 
 A small client of our own rather than wrk or hey: each request needs scenario logic (a
 requester e-mail, a ticket id, a status to move to, a filter value, a body of its own), and
@@ -22,18 +25,17 @@ import sys
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import asyncpg
 
-from bench import floor_sql
+from bench import floor_lists, floor_sql, floor_writes
+from bench.words import WORDS
 
 Request = tuple[str, str, dict[str, Any] | None]  # method, path with query, JSON body
 
 
 def _words(rng: random.Random, lang: str, k: int) -> str:
-    from bench.generate import WORDS
-
     return " ".join(rng.choices(WORDS[lang], k=k)).capitalize()
 
 
@@ -61,7 +63,7 @@ def _status(rng: random.Random, ctx: dict[str, Any]) -> Request:
 
 
 def _read(rng: random.Random, ctx: dict[str, Any]) -> Request:
-    return "GET", f"/v1/tickets/{rng.randint(ctx['min_id'], ctx['max_id'])}", None
+    return "GET", f"/v1/tickets/{rng.choice(ctx['read_ids'])}", None
 
 
 def _list(name: str, values_key: str) -> Callable[[random.Random, dict[str, Any]], Request]:
@@ -70,6 +72,24 @@ def _list(name: str, values_key: str) -> Callable[[random.Random, dict[str, Any]
         return "GET", "/v1/tickets?" + urlencode(query), None
 
     return make
+
+
+def _sla_breach(rng: random.Random, ctx: dict[str, Any]) -> Request:
+    """The SLA queue: tickets with a running clock, the next deadline first."""
+    return "GET", "/v1/tickets?sort=sla_breach_at", None
+
+
+def _sla_breached(rng: random.Random, ctx: dict[str, Any]) -> Request:
+    return "GET", "/v1/tickets?sla_status=breached&sort=-updated_at", None
+
+
+def _merge(rng: random.Random, ctx: dict[str, Any]) -> Request:
+    """A fresh one-comment ticket merged into an open one; each client has pairs of its own."""
+    pair = next(ctx["merge_pairs"], None)
+    if pair is None:
+        raise RuntimeError("the merge pairs ran out: prepare more (bench/context.py)")
+    target, source = pair
+    return "POST", f"/v1/tickets/{target}/merge", {"source_ids": [source]}
 
 
 def _peer_create(rng: random.Random, ctx: dict[str, Any]) -> Request:
@@ -101,7 +121,19 @@ SCENARIOS: dict[str, Callable[[random.Random, dict[str, Any]], Request]] = {
     "list_group": _list("group_id", "group_ids"),
     "list_tag": _list("tag", "tags"),
     "search": _list("q", "search_words"),
+    "list_sla_breach": _sla_breach,
+    "list_sla_breached": _sla_breached,
+    "merge_tickets": _merge,
 }
+
+
+def client_context(context: dict[str, Any], index: int, clients: int) -> dict[str, Any]:
+    """What client ``index`` of ``clients`` picks from: shared values, plus its own slice of
+    the ones no two clients may use (the merge pairs)."""
+    ctx = dict(context)
+    if "merge_pairs" in context:
+        ctx["merge_pairs"] = iter(context["merge_pairs"][index::clients])
+    return ctx
 
 
 class HttpClient:
@@ -156,7 +188,7 @@ async def _http_worker(
 ) -> None:
     target = urlsplit(spec["target"])
     client = HttpClient(target.hostname or "127.0.0.1", target.port or 80, spec["token"])
-    ctx = spec["context"]
+    ctx = client_context(spec["context"], index, spec["concurrency"])
     # uvicorn's workers share one listening socket and a worker accepts every connection
     # pending when it wakes: opened all at once, the 8 keep-alive connections all land on one
     # worker. Opened one by one, they spread over the workers (checked with `ss`).
@@ -168,30 +200,49 @@ async def _http_worker(
         out[1].append((started, time.perf_counter() - started, status))
 
 
+async def floor_call(
+    conn: asyncpg.Connection, token_hash: bytes, method: str, path: str, body: Any
+) -> int:
+    """One request of the database floor: the framework floor's work, without HTTP."""
+    route, _, query = path.partition("?")
+    parts = route.strip("/").split("/")  # v1, tickets, [id, [comments]]
+    try:
+        if method == "POST" and len(parts) == 2:
+            await floor_writes.create_ticket(conn, token_hash, body)
+            return 201
+        if method == "GET" and len(parts) == 2:
+            await floor_lists.list_tickets(conn, token_hash, dict(parse_qsl(query)))
+        elif method == "GET" and len(parts) == 3:
+            await floor_sql.read_ticket(conn, token_hash, int(parts[2]))
+        elif method == "PATCH" and len(parts) == 3:
+            await floor_writes.update_ticket(conn, token_hash, int(parts[2]), body)
+        elif method == "POST" and parts[3:] == ["comments"]:
+            await floor_writes.add_comment(conn, token_hash, int(parts[2]), body)
+            return 201
+        else:
+            raise RuntimeError(f"no database floor for {method} {path}")
+    except floor_sql.NotFound:
+        return 404
+    except floor_sql.Invalid:
+        return 422
+    return 200
+
+
 async def _db_worker(
     spec: dict[str, Any],
     make: Callable[..., Request],
     rng: random.Random,
     out: list[Any],
     pool: asyncpg.Pool,
+    index: int,
 ) -> None:
     token_hash = hashlib.sha256(spec["token"].encode()).digest()
-    ctx = spec["context"]
+    ctx = client_context(spec["context"], index, spec["concurrency"])
     async with pool.acquire() as conn:
         while not out[0]:
             method, path, body = make(rng, ctx)
             started = time.perf_counter()
-            status = 200
-            try:
-                if method == "POST" and path == "/v1/tickets":
-                    await floor_sql.create_ticket(conn, token_hash, body or {})
-                    status = 201
-                elif method == "GET" and path.startswith("/v1/tickets/"):
-                    await floor_sql.read_ticket(conn, token_hash, int(path.rsplit("/", 1)[1]))
-                else:
-                    raise RuntimeError(f"no database floor for {method} {path}")
-            except floor_sql.NotFound:
-                status = 404
+            status = await floor_call(conn, token_hash, method, path, body)
             out[1].append((started, time.perf_counter() - started, status))
 
 
@@ -216,20 +267,28 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     rngs = [random.Random(spec.get("seed", 1) * 1000 + i) for i in range(spec["concurrency"])]
     workers = [
         asyncio.create_task(
-            _db_worker(spec, make, r, out, pool) if pool else _http_worker(spec, make, r, out, i)
+            _db_worker(spec, make, r, out, pool, i) if pool else _http_worker(spec, make, r, out, i)
         )
         for i, r in enumerate(rngs)
     ]
     await asyncio.sleep(spec["warmup"])
     # A fresh server's first requests are slow (imports, statement caches, pool connects):
     # the warm-up also lasts until every client has finished a few requests.
+    warm = spec.get("warmup_requests", 5) * spec["concurrency"]
     deadline = time.monotonic() + 60
-    while len(out[1]) < 5 * spec["concurrency"] and time.monotonic() < deadline:  # noqa: ASYNC110
+    while len(out[1]) < warm and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     print("ready", flush=True)
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     await asyncio.sleep(spec["duration"])
+    # A slow probe runs on until it has its few requests.
+    wanted = spec.get("min_requests", 0)
+    limit = t0 + spec.get("max_seconds", spec["duration"])
+    while (  # noqa: ASYNC110
+        sum(1 for start, _, _ in out[1] if start >= t0) < wanted and time.perf_counter() < limit
+    ):
+        await asyncio.sleep(0.05)
     out[0] = True
     t1 = time.perf_counter()
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -266,7 +325,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    spec = json.loads(sys.argv[1])
+    spec = json.loads(sys.stdin.read())
     try:
         import uvloop
 

@@ -1,6 +1,9 @@
 """Webhook delivery benchmark: deliveries per second per worker, and event-to-delivery latency.
 
-    python -m bench.webhooks [--events 2000] [--workers 1] [--rate 100]
+    python -m bench.webhooks [--events 2000] [--workers 1] [--rate 50]
+
+`bench.run` calls `measure` on its own PostgreSQL (the `webhook_deliveries` scenario); run
+alone, this module starts the bench's PostgreSQL and writes results/<timestamp>-webhooks.json.
 
 Two phases against one real `helpdesk-api worker` process (or several) and a local receiver:
 - throughput: N events already in the log, one subscribed endpoint; the time from worker
@@ -19,6 +22,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import psutil
@@ -79,9 +83,10 @@ def _workers(url: str, n: int) -> list[subprocess.Popen[bytes]]:
 def _stop(workers: list[subprocess.Popen[bytes]]) -> float:
     cpu = 0.0
     for worker in workers:
-        times = psutil.Process(worker.pid).cpu_times()
-        cpu += times.user + times.system
-        worker.terminate()
+        if worker.poll() is None:
+            times = psutil.Process(worker.pid).cpu_times()
+            cpu += times.user + times.system
+            worker.terminate()
         worker.wait(20)
     return cpu
 
@@ -94,15 +99,18 @@ async def _wait_for(count: int, seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def main(events: int, workers: int, rate: float, duration: float) -> dict[str, object]:
-    postgres = BenchPostgres()
-    server_url = postgres.start()
+async def measure(
+    server_url: str, *, events: int, workers: int, rate: float, duration: float
+) -> dict[str, Any]:
+    """Both phases on a fresh database `bench_webhooks` of the server at ``server_url``."""
+    Receiver.arrivals = {}
+    url = await recreate_database(server_url, "bench_webhooks")
+    await migrate_and_seed(url)
+    server = await asyncio.get_running_loop().create_server(Receiver, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    conn = await asyncpg.connect(url)
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        url = await recreate_database(server_url, "bench_webhooks")
-        await migrate_and_seed(url)
-        server = await asyncio.get_running_loop().create_server(Receiver, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        conn = await asyncpg.connect(url)
         await conn.execute(
             "INSERT INTO webhooks (url, events, secret) VALUES ($1, '{*}', $2)",
             f"http://127.0.0.1:{port}/hook",
@@ -129,16 +137,17 @@ async def main(events: int, workers: int, rate: float, duration: float) -> dict[
             await asyncio.sleep(1 / rate)
         await _wait_for(len(committed), 60)
         worker_cpu = _stop(procs)
+        procs = []
         latencies = sorted(
             (Receiver.arrivals[i] - t) * 1000
             for i, t in committed.items()
             if i in Receiver.arrivals
         )
+    finally:
+        _stop(procs)
         await conn.close()
         server.close()
-    finally:
-        postgres.stop()
-    result = {
+    return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "workers": workers,
         "backlog_events": events,
@@ -148,11 +157,25 @@ async def main(events: int, workers: int, rate: float, duration: float) -> dict[
         "latency_events": len(committed),
         "latency_delivered": len(latencies),
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "latency_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1)
+        "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1)
         if latencies
         else None,
         "worker_cpu_seconds": round(worker_cpu, 2),
+        "worker_cpu_ms_per_delivery": round(
+            worker_cpu / max(delivered + len(latencies), 1) * 1000, 2
+        ),
     }
+
+
+async def main(events: int, workers: int, rate: float, duration: float) -> dict[str, Any]:
+    postgres = BenchPostgres()
+    server_url = postgres.start()
+    try:
+        result = await measure(
+            server_url, events=events, workers=workers, rate=rate, duration=duration
+        )
+    finally:
+        postgres.stop()
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
     (RESULTS / f"{stamp}-webhooks.json").write_text(json.dumps(result, indent=2) + "\n")

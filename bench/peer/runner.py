@@ -43,7 +43,7 @@ class Peer:
             DJANGO_SETTINGS_MODULE="bench.peer.settings",
             PYTHONPATH=str(BENCH_DIR.parent),
         )
-        python = str(self.venv / "bin" / "python")
+        self.python = python = str(self.venv / "bin" / "python")
         subprocess.run(
             [python, "-m", "django", "migrate", "--noinput"],
             env=self.env, check=True, capture_output=True, cwd=BENCH_DIR.parent,
@@ -73,6 +73,15 @@ class Peer:
             time.sleep(0.3)
         self.stop()
         raise RuntimeError("django-helpdesk did not start")
+
+    def fill(self, tickets: int) -> dict[str, int]:
+        """Exactly ``tickets`` tickets in its table (bench/peer/fill.py)."""
+        out = subprocess.run(
+            [self.python, "-m", "bench.peer.fill", str(tickets)],
+            env=self.env, check=True, capture_output=True, text=True, cwd=BENCH_DIR.parent,
+        )  # fmt: skip
+        filled: dict[str, int] = json.loads(out.stdout.strip().splitlines()[-1])
+        return filled
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -1,4 +1,5 @@
-"""Keeps bench/ from rotting: the quick mode end to end at a tiny scale (not a measurement)."""
+"""Keeps bench/ from rotting: the quick mode end to end at a tiny scale (not a measurement):
+floors, SLA data, merges and webhook deliveries included; peer, plans and profiles left out."""
 
 import json
 import socket
@@ -28,8 +29,8 @@ def test_quick_bench_runs_end_to_end_and_writes_its_report(tmp_path: Path) -> No
     command = [
         sys.executable, "-m", "bench.run", "--quick", "--scale", "200", "--duration", "0.5",
         "--warmup", "0.1", "--concurrency", "2", "--workers", "1",
-        "--scenarios", "create_ticket,search",
-        "--profile-creates", "0", "--no-pyspy", "--no-explain", "--no-peer",
+        "--scenarios", "create_ticket,add_comment,list_sla_breach,search,merge_tickets",
+        "--profile-creates", "0", "--no-pyspy", "--no-explain", "--no-peer", "--sizes", "none",
         "--data-dir", str(tmp_path / "data"), "--output", str(tmp_path / "results"),
         "--port", str(_free_port_pair()),
     ]  # fmt: skip
@@ -37,13 +38,19 @@ def test_quick_bench_runs_end_to_end_and_writes_its_report(tmp_path: Path) -> No
 
     [report_file] = (tmp_path / "results").glob("*.json")
     report = json.loads(report_file.read_text())
-    assert set(report["scenarios"]) == {"create_ticket", "search"}
-    for name, scenario in report["scenarios"].items():
-        assert scenario["requests"] > 0, name
-        assert scenario["errors"] == 0, (name, scenario["statuses"])
+    scenarios = report["scenarios"]
+    assert set(scenarios) == {
+        "create_ticket", "add_comment", "list_sla_breach", "search", "merge_tickets",
+        "webhook_deliveries",
+    }  # fmt: skip
+    for name, scenario in scenarios.items():
+        assert scenario["errors"] == 0, (name, scenario.get("statuses"))
+        assert scenario["rps"] > 0, name
         assert {"rps", "p50_ms", "p99_ms", "ratio_framework_floor", "ratio_database_floor"} <= set(
             scenario
         )
-    assert report["scenarios"]["create_ticket"]["ratio_framework_floor"] > 0
-    assert report["scenarios"]["create_ticket"]["ratio_database_floor"] > 0
+    for name in ("create_ticket", "add_comment", "list_sla_breach", "search"):
+        assert scenarios[name]["ratio_framework_floor"] > 0, name
+        assert scenarios[name]["ratio_database_floor"] > 0, name
+    assert "tickets_with_running_sla" in report["dataset"]
     assert (tmp_path / "results" / report_file.name.replace(".json", ".md")).exists()
