@@ -130,6 +130,50 @@ async def test_group_restricted_agent_sees_only_their_groups_tickets(client):
     assert_problem(await client.get(f"/v1/tickets/{outside['id']}/audits", headers=headers), 404)
 
 
+async def test_customers_without_organisation_never_see_each_others_tickets(client):
+    """Visibility names the caller's shared organisation only when there is one: a missing
+    organisation must never read as "tickets without an organisation"."""
+    alice, alice_headers = await make_user_with_token(client)
+    bob, bob_headers = await make_user_with_token(client)
+    alices = await make_ticket(client, requester_id=alice["id"], subject="Alice zanzibar")
+    bobs = await make_ticket(client, requester_id=bob["id"], subject="Bob zanzibar")
+    for headers, own, other in ((alice_headers, alices, bobs), (bob_headers, bobs, alices)):
+        listed = await client.get("/v1/tickets?q=zanzibar", headers=headers)
+        assert [t["id"] for t in listed.json()["data"]] == [own["id"]]
+        assert_problem(await client.get(f"/v1/tickets/{other['id']}", headers=headers), 404)
+
+
+async def test_visibility_follows_memberships_sharing_and_ccs_at_the_next_request(client):
+    group = (await client.post("/v1/groups", json={"name": "APAC"}, headers=ADMIN)).json()["id"]
+    agent, agent_headers = await make_user_with_token(client, role="agent", ticket_access="groups")
+    organization = await _org(client, False)
+    alice, _ = await make_user_with_token(client, organization_id=organization)
+    carol, carol_headers = await make_user_with_token(client, organization_id=organization)
+    ticket = await make_ticket(client, requester_id=alice["id"], group_id=group)
+
+    async def visible(headers):
+        return (await client.get(f"/v1/tickets/{ticket['id']}", headers=headers)).status_code
+
+    assert (await visible(agent_headers), await visible(carol_headers)) == (404, 404)
+    await client.put(f"/v1/groups/{group}/members/{agent['id']}", headers=ADMIN)
+    shared = await client.patch(
+        f"/v1/organizations/{organization}", json={"shared_tickets": True}, headers=ADMIN
+    )
+    assert shared.status_code == 200, shared.text
+    assert (await visible(agent_headers), await visible(carol_headers)) == (200, 200)
+
+    await client.delete(f"/v1/groups/{group}/members/{agent['id']}", headers=ADMIN)
+    await client.patch(
+        f"/v1/organizations/{organization}", json={"shared_tickets": False}, headers=ADMIN
+    )
+    assert (await visible(agent_headers), await visible(carol_headers)) == (404, 404)
+    added = await client.put(f"/v1/tickets/{ticket['id']}/ccs/{carol['id']}", headers=ADMIN)
+    assert added.status_code == 204, added.text
+    assert await visible(carol_headers) == 200
+    listed = await client.get("/v1/tickets", headers=carol_headers)
+    assert [t["id"] for t in listed.json()["data"]] == [ticket["id"]]
+
+
 async def test_customer_ticket_representation_lists_only_public_fields(client, world):
     ticket = (
         await client.get(f"/v1/tickets/{world['ticket']['id']}", headers=world["requester"])
