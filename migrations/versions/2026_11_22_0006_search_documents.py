@@ -146,22 +146,6 @@ TRIGGERS = [
     "FOR EACH STATEMENT EXECUTE FUNCTION ticket_comments_search_refresh()",
 ]
 
-BACKFILL = """
-UPDATE tickets AS t
-SET search_document = tsvector_append(search_vector(t.subject), c.words),
-    public_search_document = tsvector_append(search_vector(t.subject), c.public_words)
-FROM (
-    SELECT k.id,
-           search_document_agg(search_vector(tc.body) ORDER BY tc.id) AS words,
-           search_document_agg(search_vector(tc.body) ORDER BY tc.id)
-               FILTER (WHERE tc.is_public) AS public_words
-    FROM tickets AS k
-    LEFT JOIN ticket_comments AS tc ON tc.ticket_id = k.id
-    GROUP BY k.id
-) AS c
-WHERE t.id = c.id
-"""
-
 
 def upgrade() -> None:
     empty = sa.text("''::tsvector")
@@ -177,7 +161,7 @@ def upgrade() -> None:
     )
     for statement in FUNCTIONS:
         op.execute(statement)
-    op.execute(BACKFILL)
+    op.execute("SELECT refresh_search_documents(ARRAY(SELECT id FROM tickets))")
     for statement in TRIGGERS:
         op.execute(statement)
     op.create_index(
