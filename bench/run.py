@@ -40,8 +40,8 @@ SCENARIOS = (
     "search",
     "merge_tickets",
 )
-# The scenarios with both floors (bench/floor_app.py, bench/floor_sql.py); the others report
-# null ratios, and say why in TODO.
+# The scenarios with both floors (bench/floor_app.py and the floor_* modules); the others
+# report null ratios, and TODO says why.
 FLOORED = (
     "create_ticket",
     "add_comment",
@@ -55,7 +55,10 @@ FLOORED = (
     "list_sla_breached",
     "search",
 )
-TODO: dict[str, str] = {}
+TODO = {
+    "merge_tickets floors": "a merge is ~20 statements with the ORM's branches for CCs, tags "
+    "and attachments; its floors are not written yet, so its ratios are null.",
+}
 
 
 def profile_under_load(
