@@ -220,18 +220,21 @@ def check(
                 for scenario in scenarios:
                     sides = [(random.Random(5), client_context({**context, "merge_pairs": p}, 0, 1))
                              for p in pairs]  # fmt: skip
+                    codes: dict[int, int] = {}
                     for n in range(requests):
                         answers = []
                         for client, (rng, ctx) in zip((service, bare), sides, strict=True):
                             method, path, body = SCENARIOS[scenario](rng, ctx)
                             response, chunk = logged_request(pg, client, method, path, body)
                             answers.append((response, [sql for sql, _ in statements(chunk)]))
+                        code = answers[0][0].status_code
+                        codes[code] = codes.get(code, 0) + 1
                         problems = _problems(*answers[0], *answers[1])
                         if problems:
                             differences += 1
                             print(f"== {scenario} #{n}: {method} {path}")
                             print("\n".join(problems)[:6000])
-                    print(f"{scenario}: {requests} requests checked", flush=True)
+                    print(f"{scenario}: {requests} requests checked, statuses {codes}", flush=True)
     finally:
         stop_process(floor)
         pg.psql("ALTER DATABASE bench_check_floor RESET log_statement;")

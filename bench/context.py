@@ -10,9 +10,9 @@ SEARCH_WORDS = [
     "nyomtató", "jelszó", "imprimantă", "factură", "vpn timeout", "licenza",
 ]  # fmt: skip
 OPEN = "('new', 'open', 'pending', 'on_hold')"
-# Merges a client may send per second, at most (a merge takes tens of milliseconds): sources
+# Merges a client may send per second, at most (the floors merge in ~15 ms): sources
 # are prepared for that many over the whole window, and the ones left over are deleted.
-MERGES_PER_CLIENT_SECOND = 40
+MERGES_PER_CLIENT_SECOND = 100
 MERGE_TARGETS_PER_CLIENT = 25
 
 

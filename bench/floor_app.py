@@ -1,7 +1,7 @@
 """The framework floor: a bare FastAPI app running the service's SQL with raw asyncpg.
 
 Served exactly like the service (uvicorn, uvloop, httptools, the same --workers), it answers
-the bench's requests (create, read, comment, status change, lists and search) with the same
+the bench's requests (create, read, comment, status change, merge, lists and search) with the same
 JSON. What the service costs beyond this is our design: SQLAlchemy's ORM, Pydantic models,
 dependencies, middleware.
 Run: DATABASE_URL=... uvicorn bench.floor_app:app --workers 2
@@ -112,6 +112,14 @@ async def add_comment(ticket_id: int, request: Request) -> Response:
         request,
         lambda conn, token: floor_writes.add_comment(conn, token, ticket_id, body),
         201,
+    )
+
+
+@app.post("/v1/tickets/{ticket_id}/merge")
+async def merge_tickets(ticket_id: int, request: Request) -> Response:
+    body = await request.json()
+    return await _answer(
+        request, lambda conn, token: floor_writes.merge_tickets(conn, token, ticket_id, body)
     )
 
 

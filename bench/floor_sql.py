@@ -24,9 +24,13 @@ import asyncpg
 TS = "TIMESTAMP WITH TIME ZONE"
 TOKEN_SQL = (
     "SELECT api_tokens.id, api_tokens.last_used_at, users.id AS user_id, users.role, "
-    "users.name, users.ticket_access FROM api_tokens JOIN users ON users.id = api_tokens.user_id "
-    "WHERE api_tokens.token_hash = $1::BYTEA AND api_tokens.revoked_at IS NULL "
-    "AND users.is_active IS true"
+    "users.name, users.ticket_access, (SELECT coalesce(array_agg(group_memberships.group_id), "
+    "$1::BIGINT[]) AS coalesce_1 FROM group_memberships "
+    "WHERE group_memberships.user_id = users.id) AS group_ids, CASE WHEN "
+    "organizations.shared_tickets THEN organizations.id END AS shared_organization_id "
+    "FROM api_tokens JOIN users ON users.id = api_tokens.user_id LEFT OUTER JOIN organizations "
+    "ON organizations.id = users.organization_id WHERE api_tokens.token_hash = $2::BYTEA "
+    "AND api_tokens.revoked_at IS NULL AND users.is_active IS true"
 )
 TOKEN_TOUCH_SQL = f"UPDATE api_tokens SET last_used_at=$1::{TS} WHERE api_tokens.id = $2::BIGINT"
 TOKEN_TOUCH_EVERY = timedelta(minutes=5)
@@ -98,6 +102,12 @@ INSERT_AUDIT_SQL = (
     "INSERT INTO ticket_audits (ticket_id, actor_id, via, changes, comment_id) VALUES "
     "($1::BIGINT, $2::BIGINT, $3::VARCHAR, $4::JSONB, $5::BIGINT) RETURNING ticket_audits.id"
 )
+EXPECTED_REPLIES_SQL = (
+    "SELECT ticket_sla_metrics.ticket_id, ticket_sla_metrics.breach_at FROM ticket_sla_metrics "
+    "WHERE ticket_sla_metrics.ticket_id IN ($2::BIGINT) AND ticket_sla_metrics.metric = "
+    "$1::VARCHAR AND ticket_sla_metrics.achieved_at IS NULL "
+    "AND ticket_sla_metrics.breach_at IS NOT NULL"
+)
 _EVENT_VALUES = "(${}::VARCHAR, ${}::BIGINT, ${}::VARCHAR, ${}::BIGINT, ${}::BOOLEAN, ${}::JSONB)"
 PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 FIRST_REPLY = "first_reply"
@@ -133,7 +143,7 @@ class Request:
 
     async def begin(self, token_hash: bytes) -> None:
         await self.conn.execute("BEGIN;")
-        row = await self.conn.fetchrow(TOKEN_SQL, token_hash)
+        row = await self.conn.fetchrow(TOKEN_SQL, [], token_hash)
         if row is None:
             raise Unauthorized
         if row["last_used_at"] is None or self.now - row["last_used_at"] > TOKEN_TOUCH_EVERY:
@@ -152,8 +162,10 @@ class Request:
             s for s in self.statuses.values() if s["category"] == category and s["is_default"]
         )
 
-    def event(self, kind: str, ticket_id: int, data: dict[str, Any], *, public: bool) -> None:
-        self.events.append((kind, self.actor_id, "api", ticket_id, public, json.dumps(data)))
+    def event(
+        self, kind: str, ticket_id: int, data: dict[str, Any], *, public: bool, via: str = "api"
+    ) -> None:
+        self.events.append((kind, self.actor_id, via, ticket_id, public, json.dumps(data)))
 
     async def commit(self) -> None:
         if self.events:
@@ -223,23 +235,32 @@ def comment_json(comment: dict[str, Any]) -> dict[str, Any]:
 
 
 async def insert_comment(
-    r: Request, ticket_id: int, body: str, *, public: bool, via: str = "api"
+    r: Request,
+    ticket_id: int,
+    body: str,
+    *,
+    public: bool,
+    via: str = "api",
+    author_id: int | None = None,
+    created_at: datetime | None = None,
 ) -> dict[str, Any]:
     comment = {
-        "ticket_id": ticket_id, "author_id": r.actor_id, "body": body, "html_body": None,
-        "is_public": public, "via": via, "created_at": r.now,
+        "ticket_id": ticket_id, "author_id": author_id or r.actor_id, "body": body,
+        "html_body": None, "is_public": public, "via": via, "created_at": created_at or r.now,
     }  # fmt: skip
-    comment["id"] = await r.conn.fetchval(
-        INSERT_COMMENT_SQL, ticket_id, r.actor_id, body, None, public, via, r.now
-    )
+    comment["id"] = await r.conn.fetchval(INSERT_COMMENT_SQL, *comment.values())
     return comment
 
 
 async def insert_audit(
-    r: Request, ticket_id: int, changes: list[dict[str, Any]], comment_id: int | None
+    r: Request,
+    ticket_id: int,
+    changes: list[dict[str, Any]],
+    comment_id: int | None,
+    via: str = "api",
 ) -> None:
     await r.conn.fetchval(
-        INSERT_AUDIT_SQL, ticket_id, r.actor_id, "api", json.dumps(changes), comment_id
+        INSERT_AUDIT_SQL, ticket_id, r.actor_id, via, json.dumps(changes), comment_id
     )
 
 

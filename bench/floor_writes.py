@@ -8,6 +8,7 @@ import asyncpg
 
 from bench.floor_sla import Clocks, on_create
 from bench.floor_sql import (
+    EXPECTED_REPLIES_SQL,
     FIRST_REPLY,
     INSERT_TICKET_SQL,
     PRIORITY_RANK,
@@ -26,6 +27,34 @@ from bench.floor_sql import (
 )
 
 STOPPED = ("solved", "closed")
+VIA = "merge"
+_TICKET_LIST = ", ".join(f"tickets.{c}" for c in TICKET_COLUMNS)
+LOCK_SQL = (
+    f"SELECT {_TICKET_LIST}, tickets.id FROM tickets WHERE tickets.id IN ({{ids}}) "
+    "ORDER BY tickets.id FOR UPDATE"
+)
+SOURCE_COMMENTS_SQL = (
+    "SELECT ticket_comments.ticket_id, ticket_comments.author_id, ticket_comments.body, "
+    "ticket_comments.html_body, ticket_comments.is_public, ticket_comments.via, "
+    "ticket_comments.created_at, ticket_comments.id FROM ticket_comments "
+    "WHERE ticket_comments.ticket_id IN ({ids}) "
+    "ORDER BY ticket_comments.created_at, ticket_comments.id"
+)
+ATTACHMENTS_SQL = (
+    "SELECT attachments.uploader_id, attachments.ticket_id, attachments.comment_id, "
+    "attachments.filename, attachments.content_type, attachments.size, attachments.sha256, "
+    "attachments.storage_key, attachments.is_inline, attachments.created_at, attachments.id "
+    "FROM attachments WHERE attachments.comment_id IN ({ids}) ORDER BY attachments.id"
+)
+SOURCE_CCS_SQL = "SELECT ticket_ccs.user_id FROM ticket_ccs WHERE ticket_ccs.ticket_id IN ({ids})"
+ACTIVE_USERS_SQL = (
+    "SELECT users.id, users.role FROM users WHERE users.id IN ({ids}) "
+    "AND users.is_active IS true ORDER BY users.id"
+)
+INSERT_CCS_SQL = (
+    "INSERT INTO ticket_ccs (ticket_id, user_id, kind, created_by) VALUES {values} "
+    "ON CONFLICT DO NOTHING RETURNING ticket_ccs.user_id"
+)
 
 
 async def create_ticket(
@@ -85,10 +114,12 @@ async def create_ticket(
 class _Change:
     """A locked ticket and what this request changed on it (helpdesk_api.tickets.changes)."""
 
-    def __init__(self, r: Request, row: asyncpg.Record) -> None:
-        self.r = r
+    def __init__(self, r: Request, row: asyncpg.Record, via: str = "api") -> None:
+        self.r, self.via = r, via
         self.ticket = dict(row)
-        self.expected = row["expected_first_reply_at"]
+        # The expected first reply, when the ticket's query brought it (a merge's lock does not).
+        self.expected: datetime | None = self.ticket.get("expected_first_reply_at")
+        self.expected_known = "expected_first_reply_at" in self.ticket
         self.before = dict(row)
         self.changes: list[dict[str, Any]] = []
         self.comment: dict[str, Any] | None = None
@@ -120,13 +151,15 @@ class _Change:
     async def flush(self) -> None:
         """The ORM's UPDATE: the columns that changed, in its order, and the version."""
         t = self.ticket
-        changed = [c for c in TICKET_COLUMNS if c != "version" and t[c] != self.before[c]]
+        # sla_next_breach_at is written by the SLA hook's own UPDATE, not by the flush.
+        changed = {
+            c for c in TICKET_COLUMNS
+            if c not in ("version", "sla_next_breach_at") and t[c] != self.before[c]
+        }  # fmt: skip
         if not changed:
             return
         t["version"] = self.before["version"] + 1
-        columns = [*changed, "version"]
-        if "sla_next_breach_at" in columns:
-            columns.remove("sla_next_breach_at")  # written by the SLA hook, not the flush
+        columns = [c for c in TICKET_COLUMNS if c in changed or c == "version"]
         sets = ", ".join(f"{c}=${n}::{TICKET_COLUMNS[c]}" for n, c in enumerate(columns, 1))
         n = len(columns)
         await self.r.conn.execute(
@@ -140,7 +173,7 @@ class _Change:
         """The audit row, the SLA hook, the events (helpdesk_api.tickets.audit.write_audit)."""
         r, t = self.r, self.ticket
         comment_id = self.comment["id"] if self.comment else None
-        await insert_audit(r, t["id"], self.changes, comment_id)
+        await insert_audit(r, t["id"], self.changes, comment_id, self.via)
         moved = next((c for c in self.changes if c["field"] == "status"), None)
         category_moved = moved and moved["from"]["category"] != moved["to"]["category"]
         if category_moved or reply:
@@ -154,14 +187,18 @@ class _Change:
                 self.expected = await clocks.save()
             else:
                 self.expected = None
+            self.expected_known = True
         status = await r.status(t["status_id"])
+        if not self.expected_known:
+            row = await r.conn.fetchrow(EXPECTED_REPLIES_SQL, FIRST_REPLY, t["id"])
+            self.expected, self.expected_known = (row["breach_at"] if row else None), True
         data = ticket_json(t, status, self.expected)
         fields = [c for c in self.changes if c["field"] != "comment"]
         if fields:
-            r.event("ticket.updated", t["id"], {"ticket": data, "changes": fields}, public=False)
+            data = {"ticket": data, "changes": fields}
+            r.event("ticket.updated", t["id"], data, public=False, via=self.via)
             if moved:
-                r.event("ticket.status_changed", t["id"], {"ticket": data, "changes": fields},
-                        public=True)  # fmt: skip
+                r.event("ticket.status_changed", t["id"], data, public=True, via=self.via)
 
 
 async def _locked(r: Request, ticket_id: int) -> _Change:
@@ -176,7 +213,7 @@ async def _locked(r: Request, ticket_id: int) -> _Change:
 async def _comment(change: _Change, body: str, public: bool) -> None:
     """helpdesk_api.conversations.service.add_comment for an admin's comment."""
     r, t = change.r, change.ticket
-    change.comment = await insert_comment(r, t["id"], body, public=public)
+    change.comment = await insert_comment(r, t["id"], body, public=public, via=change.via)
     t["comment_count"] += 1
     t["updated_at"] = r.now
     if public:
@@ -188,8 +225,8 @@ async def _comment(change: _Change, body: str, public: bool) -> None:
     change.changes.append(
         {"field": "comment", "from": None, "to": {"id": change.comment["id"], "public": public}}
     )
-    r.event("comment.created", t["id"],
-            {"public": public, "comment": comment_json(change.comment)}, public=public)  # fmt: skip
+    data = {"public": public, "comment": comment_json(change.comment)}
+    r.event("comment.created", t["id"], data, public=public, via=change.via)
 
 
 async def add_comment(
@@ -237,3 +274,117 @@ async def update_ticket(
         await r.rollback()
         raise
     return result
+
+
+async def merge_tickets(
+    conn: asyncpg.Connection, token_hash: bytes, target_id: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    """POST /v1/tickets/{id}/merge by an admin: sources of one comment each, no CCs of their
+    own, no tags, no attachments (what the bench sends; helpdesk_api.merging.service)."""
+    if set(body) != {"source_ids"}:
+        raise Invalid(f"the floor merges with the default notes only, not {sorted(body)}")
+    source_ids = list(body["source_ids"])
+    r = Request(conn, datetime.now(UTC))
+    await r.begin(token_hash)
+    try:
+        ids = sorted({target_id, *source_ids})
+        numbered = ", ".join(f"${n}::BIGINT" for n in range(1, len(ids) + 1))
+        found = {row["id"]: row for row in await conn.fetch(LOCK_SQL.format(ids=numbered), *ids)}
+        if target_id not in found or any(s not in found for s in source_ids):
+            raise NotFound
+        if any(found[i]["merged_into_id"] or found[i]["status_category"] == "closed" for i in ids):
+            raise Invalid("merged or closed")
+        target = _Change(r, found[target_id], VIA)
+        sources = [_Change(r, found[i], VIA) for i in source_ids]
+        copied = await _copy_conversations(r, target, source_ids)
+        target.changes.append({"field": "merged_from", "from": None, "to": source_ids})
+        if copied:
+            target.changes.append({"field": "copied_comments", "from": None, "to": copied})
+        ccs = await _copy_people(r, target, sources)
+        if ccs:
+            target.changes.append({"field": "ccs", "from": None, "to": ccs})
+        if any(s.ticket["tags"] for s in sources):
+            raise Invalid("the floor merges sources without tags")
+        refs = ", ".join(f"#{i}" for i in source_ids)
+        await target.flush()  # the comment's flush writes the target's pending changes first
+        await _comment(target, f"Merged {refs} into this ticket.", False)
+        target.ticket["updated_at"] = r.now
+        await target.flush()
+        await target.audit(reply=None)
+        closed = await r.default_status("closed")
+        for source in sources:
+            await _comment(source, f"This ticket was merged into #{target_id}.", False)
+            source.set_status(closed)
+            source.set("merged_into_id", target_id)
+            source.ticket["updated_at"] = r.now
+            await source.flush()
+            await source.audit(reply=None)
+        data = {"target_id": target_id, "source_ids": source_ids,
+                "copied_comment_ids": copied, "ccs_added": ccs}  # fmt: skip
+        r.event("ticket.merged", target_id, data, public=False)
+        result = {
+            # The service renders these without their expected first reply.
+            "target": ticket_json(target.ticket, await r.status(target.ticket["status_id"]), None),
+            "sources": [
+                ticket_json(s.ticket, await r.status(s.ticket["status_id"]), None) for s in sources
+            ],
+            "copied_comment_ids": copied,
+        }
+        await r.commit()
+    except BaseException:
+        await r.rollback()
+        raise
+    return result
+
+
+async def _copy_conversations(r: Request, target: _Change, source_ids: list[int]) -> list[int]:
+    """helpdesk_api.merging.copying.copy_comments: author, time and visibility kept."""
+    numbered = ", ".join(f"${n}::BIGINT" for n in range(1, len(source_ids) + 1))
+    comments = await r.conn.fetch(SOURCE_COMMENTS_SQL.format(ids=numbered), *source_ids)
+    if len(comments) > 1:
+        raise Invalid("the floor copies one comment per merge")
+    copies = [
+        await insert_comment(
+            r, target.ticket["id"], c["body"], public=c["is_public"], via=VIA,
+            author_id=c["author_id"], created_at=c["created_at"],
+        )
+        for c in comments
+    ]  # fmt: skip
+    if comments:
+        numbered = ", ".join(f"${n}::BIGINT" for n in range(1, len(comments) + 1))
+        if await r.conn.fetch(ATTACHMENTS_SQL.format(ids=numbered), *(c["id"] for c in comments)):
+            raise Invalid("the floor copies no attachments")
+    t = target.ticket
+    t["comment_count"] += len(copies)
+    latest = max((c["created_at"] for c in copies if c["is_public"]), default=None)
+    if latest is not None and (
+        t["last_public_comment_at"] is None or latest > t["last_public_comment_at"]
+    ):
+        t["last_public_comment_at"] = latest
+    return [c["id"] for c in copies]
+
+
+async def _copy_people(r: Request, target: _Change, sources: list[_Change]) -> list[Any]:
+    """helpdesk_api.merging.ccs.add_ccs for the sources' requesters and CCs."""
+    source_ids = [s.ticket["id"] for s in sources]
+    numbered = ", ".join(f"${n}::BIGINT" for n in range(1, len(source_ids) + 1))
+    copied_on_sources = await r.conn.fetch(SOURCE_CCS_SQL.format(ids=numbered), *source_ids)
+    people = {s.ticket["requester_id"] for s in sources} | {c["user_id"] for c in copied_on_sources}
+    people.discard(target.ticket["requester_id"])
+    if not people:
+        return []
+    wanted = sorted(people)
+    numbered = ", ".join(f"${n}::BIGINT" for n in range(1, len(wanted) + 1))
+    users = await r.conn.fetch(ACTIVE_USERS_SQL.format(ids=numbered), *wanted)
+    if not users:
+        return []
+    kinds = [(u["id"], "cc" if u["role"] == "customer" else "follower") for u in users]
+    values = ", ".join(
+        f"(${4 * i + 1}::BIGINT, ${4 * i + 2}::BIGINT, ${4 * i + 3}::VARCHAR, ${4 * i + 4}::BIGINT)"
+        for i in range(len(kinds))
+    )
+    args = [v for user_id, kind in kinds for v in (target.ticket["id"], user_id, kind, r.actor_id)]
+    added = {
+        row["user_id"] for row in await r.conn.fetch(INSERT_CCS_SQL.format(values=values), *args)
+    }
+    return [{"user_id": u, "kind": kind} for u, kind in kinds if u in added]

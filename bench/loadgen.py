@@ -219,6 +219,8 @@ async def floor_call(
         elif method == "POST" and parts[3:] == ["comments"]:
             await floor_writes.add_comment(conn, token_hash, int(parts[2]), body)
             return 201
+        elif method == "POST" and parts[3:] == ["merge"]:
+            await floor_writes.merge_tickets(conn, token_hash, int(parts[2]), body)
         else:
             raise RuntimeError(f"no database floor for {method} {path}")
     except floor_sql.NotFound:

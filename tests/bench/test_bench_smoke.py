@@ -49,7 +49,7 @@ def test_quick_bench_runs_end_to_end_and_writes_its_report(tmp_path: Path) -> No
         assert {"rps", "p50_ms", "p99_ms", "ratio_framework_floor", "ratio_database_floor"} <= set(
             scenario
         )
-    for name in ("create_ticket", "add_comment", "list_sla_breach", "search"):
+    for name in ("create_ticket", "add_comment", "list_sla_breach", "search", "merge_tickets"):
         assert scenarios[name]["ratio_framework_floor"] > 0, name
         assert scenarios[name]["ratio_database_floor"] > 0, name
     assert "tickets_with_running_sla" in report["dataset"]
