@@ -23,7 +23,7 @@ from helpdesk_api.models import (
 )
 from helpdesk_api.tickets.queries import search_document, visible_tickets
 from helpdesk_api.tickets.representation import (
-    expected_first_reply_column,
+    EXPECTED_FIRST_REPLY_AT,
     remember_expected_first_reply,
 )
 from helpdesk_api.tickets.schemas import TicketRead
@@ -179,7 +179,7 @@ async def list_tickets(
         SortKey(Ticket.id, lambda t: t.id, descending=descending),
     ]
     statement = filtered(principal, filters).with_only_columns(
-        *_PAGE_COLUMNS, expected_first_reply_column()
+        *_PAGE_COLUMNS, EXPECTED_FIRST_REPLY_AT
     )
     if column is Ticket.sla_next_breach_at:
         # Only tickets with a running SLA clock have a next breach to sort by.

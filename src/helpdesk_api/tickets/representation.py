@@ -28,22 +28,22 @@ def remember_expected_first_reply(
     session.info.setdefault(_EXPECTED, {})[ticket_id] = due
 
 
-def expected_first_reply_column() -> Label[datetime | None]:
-    """The same answer as ``expected_first_replies``, as a column of a ticket query, so reads
-    and lists need no query of their own (see ``remember_expected_first_reply``)."""
-    return (
-        select(TicketSlaMetric.breach_at)
-        .where(
-            TicketSlaMetric.ticket_id == Ticket.id,
-            TicketSlaMetric.metric == SlaMetric.first_reply,
-            TicketSlaMetric.achieved_at.is_(None),
-            TicketSlaMetric.breach_at.is_not(None),
-        )
-        .order_by(TicketSlaMetric.cycle.desc())
-        .limit(1)
-        .scalar_subquery()
-        .label("expected_first_reply_at")
+# The same answer as ``expected_first_replies``, as a column of a ticket query, so reads and
+# lists need no query of their own (see ``remember_expected_first_reply``). Built once:
+# constructing it costs more than PostgreSQL takes to run it.
+EXPECTED_FIRST_REPLY_AT: Label[datetime | None] = (
+    select(TicketSlaMetric.breach_at)
+    .where(
+        TicketSlaMetric.ticket_id == Ticket.id,
+        TicketSlaMetric.metric == SlaMetric.first_reply,
+        TicketSlaMetric.achieved_at.is_(None),
+        TicketSlaMetric.breach_at.is_not(None),
     )
+    .order_by(TicketSlaMetric.cycle.desc())
+    .limit(1)
+    .scalar_subquery()
+    .label("expected_first_reply_at")
+)
 
 
 async def expected_first_replies(

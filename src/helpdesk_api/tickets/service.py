@@ -25,7 +25,7 @@ from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
 from helpdesk_api.tickets.queries import visible_tickets
 from helpdesk_api.tickets.representation import (
-    expected_first_reply_column,
+    EXPECTED_FIRST_REPLY_AT,
     remember_expected_first_reply,
 )
 from helpdesk_api.tickets.requesters import resolve_requester
@@ -44,7 +44,7 @@ async def get_visible_ticket(
 ) -> Ticket:
     statement = (
         visible_tickets(principal)
-        .add_columns(expected_first_reply_column())
+        .add_columns(EXPECTED_FIRST_REPLY_AT)
         .where(Ticket.id == ticket_id)
     )
     if for_update:
