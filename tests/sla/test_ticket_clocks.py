@@ -333,6 +333,25 @@ async def test_expected_first_reply_at_is_on_staff_and_customer_tickets(
     assert [t["expected_first_reply_at"] for t in listed] == [due]
 
 
+async def test_merge_and_similar_responses_carry_the_expected_first_reply(
+    client, clock, policy, customer
+):
+    target_ticket = await _customer_ticket(client, customer)
+    source = await _customer_ticket(client, customer)
+    due = iso(MONDAY_10_ROME + timedelta(hours=1))
+    similar = await client.get(f"/v1/tickets/{target_ticket['id']}/similar", headers=ADMIN)
+    assert [s["ticket"]["expected_first_reply_at"] for s in similar.json()["data"]] == [due]
+    merged = await client.post(
+        f"/v1/tickets/{target_ticket['id']}/merge",
+        json={"source_ids": [source["id"]]},
+        headers=ADMIN,
+    )
+    assert merged.status_code == 200, merged.text
+    staff = (await client.get(f"/v1/tickets/{target_ticket['id']}", headers=ADMIN)).json()
+    assert merged.json()["target"]["expected_first_reply_at"] == staff["expected_first_reply_at"]
+    assert staff["expected_first_reply_at"] is not None
+
+
 async def test_expected_first_reply_at_is_null_once_answered(client, clock, policy, customer):
     _, headers = customer
     ticket = await _customer_ticket(client, customer)

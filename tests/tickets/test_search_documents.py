@@ -7,6 +7,7 @@ through the API and through SQL alike and read back with ``GET /v1/tickets?q=``.
 import random
 import string
 
+from helpdesk_api.tickets.listing import SEARCH_PROBE_LIMIT
 from tests.factories import ADMIN, make_user_with_token
 from tests.merging.factories import fetch, merge
 from tests.tickets.factories import comment, listed_ids, make_ticket, update_ticket
@@ -119,3 +120,41 @@ async def test_a_ticket_past_the_size_of_a_search_document_still_takes_comments(
     assert await listed_ids(client, {"q": last}) == []
     listed = await client.get(f"/v1/tickets/{ticket['id']}/comments?limit=100", headers=ADMIN)
     assert len(listed.json()["data"]) == 15
+
+
+async def test_common_and_unknown_words_both_come_back_right(client, database_url):
+    """Past SEARCH_PROBE_LIMIT matches the page is read in list order; below it from the
+    matching ids. Both must give the same, newest-first answer."""
+    first = await make_ticket(client, subject="Outage report")
+    user_id = (await fetch(database_url, "SELECT id FROM users ORDER BY id LIMIT 1"))[0]["id"]
+    status_id = (await fetch(database_url, "SELECT status_id FROM tickets LIMIT 1"))[0][0]
+    await fetch(
+        database_url,
+        "INSERT INTO tickets (subject, requester_id, submitter_id, status_id, status_category,"
+        " priority, priority_rank, channel, created_at, updated_at)"
+        " SELECT 'Outage in region ' || g, $1, $1, $2, 'new', 'normal', 2, 'api',"
+        " now() + g * interval '1 second', now() + g * interval '1 second'"
+        " FROM generate_series(1, $3::int) AS g",
+        user_id,
+        status_id,
+        SEARCH_PROBE_LIMIT + 10,
+    )
+
+    newest = [
+        f"Outage in region {n}" for n in range(SEARCH_PROBE_LIMIT + 10, SEARCH_PROBE_LIMIT + 7, -1)
+    ]
+
+    # Before and after ANALYZE: without statistics every search probes the index (and
+    # "outage" fills the probe); with them, words in 1 % of tickets skip the probe.
+    for analyzed in (False, True):
+        if analyzed:
+            await fetch(database_url, "ANALYZE tickets")
+        probe = await fetch(database_url, "SELECT ticket_search_probe('outage', $1)", 2000)
+        assert (probe[0][0] is None) is analyzed
+        common = await client.get("/v1/tickets", params={"q": "outage", "limit": 3}, headers=ADMIN)
+        assert [t["subject"] for t in common.json()["data"]] == newest
+        assert common.json()["next_cursor"] is not None
+        assert await listed_ids(client, {"q": "report"}) == [first["id"]]
+        assert await listed_ids(client, {"q": "outage report"}) == [first["id"]]
+        assert await listed_ids(client, {"q": "outagge"}) == []
+        assert await listed_ids(client, {"q": "!!! ..."}) == []

@@ -23,8 +23,13 @@ from helpdesk_api.merging.schemas import (
     SimilarList,
     SimilarTicket,
 )
-from helpdesk_api.models import CcKind
-from helpdesk_api.tickets.representation import load_statuses, staff_read
+from helpdesk_api.models import CcKind, Ticket
+from helpdesk_api.tickets.representation import (
+    expected_first_replies,
+    load_statuses,
+    staff_read,
+)
+from helpdesk_api.tickets.schemas import TicketRead
 
 router = APIRouter(prefix="/v1", tags=["merging"], route_class=TransactionalRoute)
 
@@ -43,9 +48,14 @@ async def merge_tickets(
     outcome = await service.merge_tickets(session, principal, ticket_id, data, now=now)
     tickets = [outcome.target, *outcome.sources]
     statuses = await load_statuses(session, (t.status_id for t in tickets))
+    due = await expected_first_replies(session, (t.id for t in tickets))
+
+    def read(ticket: Ticket) -> TicketRead:
+        return staff_read(ticket, statuses[ticket.status_id], due.get(ticket.id))
+
     return MergeResult(
-        target=staff_read(outcome.target, statuses[outcome.target.status_id]),
-        sources=[staff_read(s, statuses[s.status_id]) for s in outcome.sources],
+        target=read(outcome.target),
+        sources=[read(s) for s in outcome.sources],
         copied_comment_ids=[c.id for c in outcome.copied],
     )
 
@@ -158,10 +168,11 @@ async def similar_tickets(
     (trigram similarity) or similar words in the subject and comments."""
     found = await similar.similar_tickets(session, principal, ticket_id, limit=limit)
     statuses = await load_statuses(session, (s.ticket.status_id for s in found))
+    due = await expected_first_replies(session, (s.ticket.id for s in found))
     return SimilarList(
         data=[
             SimilarTicket(
-                ticket=staff_read(s.ticket, statuses[s.ticket.status_id]),
+                ticket=staff_read(s.ticket, statuses[s.ticket.status_id], due.get(s.ticket.id)),
                 score=s.score,
                 reasons=s.reasons,
             )

@@ -4,7 +4,6 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    Computed,
     ForeignKey,
     Index,
     SmallInteger,
@@ -86,7 +85,6 @@ class Ticket(IdMixin, Base):
         Index("ix_tickets_requester_id_updated_at", "requester_id", "updated_at", "id"),
         Index("ix_tickets_organization_id_updated_at", "organization_id", "updated_at", "id"),
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
-        Index("ix_tickets_subject_search", "subject_search", postgresql_using="gin"),
         Index("ix_tickets_search_document", "search_document", postgresql_using="gin"),
         Index("ix_tickets_sla_next_breach_at_id", "sla_next_breach_at", "id"),
     )
@@ -125,20 +123,12 @@ class Ticket(IdMixin, Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
-    subject_search: Mapped[Any] = mapped_column(
-        TSVECTOR,
-        Computed("to_tsvector('simple'::regconfig, subject)", persisted=True),
-        deferred=True,
-    )
     # What full-text search matches: the subject and every comment, and a twin with public
     # comments only for customers. Kept by triggers (migration 0006) whenever a comment is
-    # written, copied by a merge or loaded in bulk, and when the subject changes.
-    search_document: Mapped[Any] = mapped_column(
-        TSVECTOR, server_default=text("''::tsvector"), deferred=True
-    )
-    public_search_document: Mapped[Any] = mapped_column(
-        TSVECTOR, server_default=text("''::tsvector"), deferred=True
-    )
+    # written, copied by a merge or loaded in bulk, and when the subject changes; no column
+    # default, so the ORM has nothing to read back after an INSERT.
+    search_document: Mapped[Any] = mapped_column(TSVECTOR, deferred=True)
+    public_search_document: Mapped[Any] = mapped_column(TSVECTOR, deferred=True)
 
     __mapper_args__ = {"version_id_col": version}
 
