@@ -18,6 +18,8 @@ from bench.floor_sql import (
 )
 
 PAGE = 50
+SEARCH_PROBE_LIMIT = 2000  # helpdesk_api.tickets.listing.SEARCH_PROBE_LIMIT
+SEARCH_PROBE_SQL = "SELECT ticket_search_probe($1::VARCHAR, $2::INTEGER) AS ticket_search_probe_1"
 # What a page selects, in the service's order (helpdesk_api.tickets.listing._PAGE_COLUMNS).
 PAGE_COLUMNS = [
     "id", "status_id", "priority_rank", "sla_next_breach_at", "subject", "requester_id",
@@ -45,7 +47,9 @@ def _cursor(ordering: str, values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def statement(query: dict[str, str], now: datetime) -> tuple[str, list[Any]]:
+def statement(
+    query: dict[str, str], now: datetime, search_hits: list[int] | None = None
+) -> tuple[str, list[Any]]:
     """The page's SQL and arguments for the filters the bench sends, numbered as SQLAlchemy
     numbers them ($1, $2: the expected-first-reply column; an IN list's values come last)."""
     sort = query.get("sort", "-updated_at")
@@ -78,6 +82,9 @@ def statement(query: dict[str, str], now: datetime) -> tuple[str, list[Any]]:
             f"tickets.search_document @@ websearch_to_tsquery(${len(args) - 1}::REGCONFIG, "
             f"${len(args)}::VARCHAR)"
         )
+    if search_hits is not None:
+        args.append(search_hits)
+        conditions.append(f"tickets.id = ANY (${len(args)}::BIGINT[])")
     if query.get("sla_status") == "breached":
         args.append(now)
         conditions.append(f"tickets.sla_next_breach_at <= ${len(args)}::{TS}")
@@ -104,9 +111,16 @@ async def list_tickets(
 ) -> dict[str, Any]:
     """GET /v1/tickets?... for an admin: one page of 50 and the cursor to the next."""
     r = Request(conn, datetime.now(UTC))
-    sql, args = statement(query, r.now)
     await r.begin(token_hash)
     try:
+        hits = None
+        if "q" in query:
+            # helpdesk_api.tickets.listing._search_bounds
+            await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            hits = await conn.fetchval(SEARCH_PROBE_SQL, query["q"], SEARCH_PROBE_LIMIT)
+            if hits is not None and len(hits) >= SEARCH_PROBE_LIMIT:
+                hits = None
+        sql, args = statement(query, r.now, hits)
         rows = await conn.fetch(sql, *args)
         more = len(rows) > PAGE
         rows = rows[:PAGE]

@@ -77,11 +77,12 @@ SELECT_TICKET_SQL = (
     f"{EXPECTED_FIRST_REPLY_COLUMN} FROM tickets WHERE tickets.id = $3::BIGINT"
 )
 SELECT_TICKET_FOR_UPDATE_SQL = SELECT_TICKET_SQL + " FOR UPDATE OF tickets"
+# The search documents go in as NULL: the BEFORE INSERT trigger writes them (migration 0006).
 INSERT_TICKET_SQL = (
-    f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ("
+    f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}, search_document, "
+    "public_search_document) VALUES ("
     + ", ".join(f"${n}::{t}" for n, t in enumerate(TICKET_COLUMNS.values(), 1))
-    + ") RETURNING tickets.subject_search, tickets.search_document, "
-    "tickets.public_search_document, tickets.id"
+    + f", ${len(TICKET_COLUMNS) + 1}, ${len(TICKET_COLUMNS) + 2}) RETURNING tickets.id"
 )
 # helpdesk_api.tickets.tagging: one statement for all tags, as the service writes it.
 TAG_COUNTS_SQL = """

@@ -83,7 +83,7 @@ async def create_ticket(
             "comment_count": 1, "sla_next_breach_at": None, "version": 1,
             "merged_into_id": None,
         }  # fmt: skip
-        row = await conn.fetchrow(INSERT_TICKET_SQL, *t.values())
+        row = await conn.fetchrow(INSERT_TICKET_SQL, *t.values(), None, None)
         t["id"] = row["id"]
         if tags:
             await conn.execute(TAG_COUNTS_SQL, sorted(tags), [1] * len(tags))
@@ -323,10 +323,13 @@ async def merge_tickets(
                 "copied_comment_ids": copied, "ccs_added": ccs}  # fmt: skip
         r.event("ticket.merged", target_id, data, public=False)
         result = {
-            # The service renders these without their expected first reply.
-            "target": ticket_json(target.ticket, await r.status(target.ticket["status_id"]), None),
+            # As the event data: the expected first reply each ticket's audit settled.
+            "target": ticket_json(
+                target.ticket, await r.status(target.ticket["status_id"]), target.expected
+            ),
             "sources": [
-                ticket_json(s.ticket, await r.status(s.ticket["status_id"]), None) for s in sources
+                ticket_json(s.ticket, await r.status(s.ticket["status_id"]), s.expected)
+                for s in sources
             ],
             "copied_comment_ids": copied,
         }
