@@ -124,7 +124,7 @@ class Run:
         self.args = args
         self.quick = args.quick
         self.scale = args.scale or (2_000 if args.quick else 1_000_000)
-        self.duration = args.duration or (1.5 if args.quick else 10.0)
+        self.duration = args.duration or (1.0 if args.quick else 10.0)
         self.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 3.0)
         self.warmup_requests = 3 if args.quick else 5  # per client, after the warm-up time
         self.probe_seconds = 1.0 if args.quick else 4.0
