@@ -23,13 +23,8 @@ from helpdesk_api.merging.schemas import (
     SimilarList,
     SimilarTicket,
 )
-from helpdesk_api.models import CcKind, Ticket
-from helpdesk_api.tickets.representation import (
-    expected_first_replies,
-    load_statuses,
-    staff_read,
-)
-from helpdesk_api.tickets.schemas import TicketRead
+from helpdesk_api.models import CcKind
+from helpdesk_api.tickets.representation import present_to_staff
 
 router = APIRouter(prefix="/v1", tags=["merging"], route_class=TransactionalRoute)
 
@@ -46,16 +41,10 @@ async def merge_tickets(
     Unknown or invisible sources are 422 at `["body", "source_ids", index]`; a source that is
     closed or already merged, or a closed target, is 409."""
     outcome = await service.merge_tickets(session, principal, ticket_id, data, now=now)
-    tickets = [outcome.target, *outcome.sources]
-    statuses = await load_statuses(session, (t.status_id for t in tickets))
-    due = await expected_first_replies(session, (t.id for t in tickets))
-
-    def read(ticket: Ticket) -> TicketRead:
-        return staff_read(ticket, statuses[ticket.status_id], due.get(ticket.id))
-
+    target, *sources = await present_to_staff(session, [outcome.target, *outcome.sources])
     return MergeResult(
-        target=read(outcome.target),
-        sources=[read(s) for s in outcome.sources],
+        target=target,
+        sources=sources,
         copied_comment_ids=[c.id for c in outcome.copied],
     )
 
@@ -167,15 +156,10 @@ async def similar_tickets(
     """Open tickets that look like this one, best first: same requester, similar subject
     (trigram similarity) or similar words in the subject and comments."""
     found = await similar.similar_tickets(session, principal, ticket_id, limit=limit)
-    statuses = await load_statuses(session, (s.ticket.status_id for s in found))
-    due = await expected_first_replies(session, (s.ticket.id for s in found))
+    tickets = await present_to_staff(session, [s.ticket for s in found])
     return SimilarList(
         data=[
-            SimilarTicket(
-                ticket=staff_read(s.ticket, statuses[s.ticket.status_id], due.get(s.ticket.id)),
-                score=s.score,
-                reasons=s.reasons,
-            )
-            for s in found
+            SimilarTicket(ticket=ticket, score=s.score, reasons=s.reasons)
+            for ticket, s in zip(tickets, found, strict=True)
         ]
     )

@@ -12,11 +12,6 @@ from helpdesk_api.models import SlaMetric, Ticket, TicketSlaMetric, TicketStatus
 from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets.schemas import CustomerTicketRead, StatusRef, TicketRead
 
-
-async def load_statuses(session: AsyncSession, ids: Iterable[int]) -> dict[int, TicketStatus]:
-    return await statuses_by_id(session, ids)
-
-
 # When each ticket's first reply is due, as far as this session knows: the SLA tracker tells
 # it what it just wrote, and what was read stays true until the tracker writes again.
 _EXPECTED = "expected_first_reply"
@@ -110,10 +105,20 @@ def customer_read(
 async def present(
     session: AsyncSession, principal: Principal, tickets: Sequence[TicketLike]
 ) -> list[TicketRead | CustomerTicketRead]:
-    statuses = await load_statuses(session, (t.status_id for t in tickets))
+    if principal.is_staff:
+        return list(await present_to_staff(session, tickets))
+    statuses = await statuses_by_id(session, (t.status_id for t in tickets))
     expected = await expected_first_replies(session, (t.id for t in tickets))
-    render = staff_read if principal.is_staff else customer_read
-    return [render(t, statuses[t.status_id], expected.get(t.id)) for t in tickets]
+    return [customer_read(t, statuses[t.status_id], expected.get(t.id)) for t in tickets]
+
+
+async def present_to_staff(
+    session: AsyncSession, tickets: Sequence[TicketLike]
+) -> list[TicketRead]:
+    """Tickets as staff see them, for routes only staff reach (merges, similar tickets)."""
+    statuses = await statuses_by_id(session, (t.status_id for t in tickets))
+    expected = await expected_first_replies(session, (t.id for t in tickets))
+    return [staff_read(t, statuses[t.status_id], expected.get(t.id)) for t in tickets]
 
 
 async def present_one(
@@ -124,6 +129,4 @@ async def present_one(
 
 async def ticket_data(session: AsyncSession, ticket: Ticket) -> dict[str, Any]:
     """The ticket as an agent sees it, for events."""
-    status = (await load_statuses(session, [ticket.status_id]))[ticket.status_id]
-    expected = await expected_first_replies(session, [ticket.id])
-    return staff_read(ticket, status, expected.get(ticket.id)).model_dump(mode="json")
+    return (await present_to_staff(session, [ticket]))[0].model_dump(mode="json")
