@@ -170,7 +170,7 @@ class _Change:
         self.before = dict(t)
 
     async def audit(self, *, reply: str | None) -> None:
-        """The audit row, the SLA hook, the events (helpdesk_api.tickets.audit.write_audit)."""
+        """The audit row, the SLA reaction, the events (helpdesk_api.tickets.pipeline)."""
         r, t = self.r, self.ticket
         comment_id = self.comment["id"] if self.comment else None
         await insert_audit(r, t["id"], self.changes, comment_id, self.via)
@@ -211,7 +211,7 @@ async def _locked(r: Request, ticket_id: int) -> _Change:
 
 
 async def _comment(change: _Change, body: str, public: bool) -> None:
-    """helpdesk_api.conversations.service.add_comment for an admin's comment."""
+    """helpdesk_api.tickets.comments.add_comment for an admin's comment."""
     r, t = change.r, change.ticket
     change.comment = await insert_comment(r, t["id"], body, public=public, via=change.via)
     t["comment_count"] += 1
@@ -341,7 +341,7 @@ async def merge_tickets(
 
 
 async def _copy_conversations(r: Request, target: _Change, source_ids: list[int]) -> list[int]:
-    """helpdesk_api.merging.copying.copy_comments: author, time and visibility kept."""
+    """helpdesk_api.tickets.comments.copy_history: author, time and visibility kept."""
     numbered = ", ".join(f"${n}::BIGINT" for n in range(1, len(source_ids) + 1))
     comments = await r.conn.fetch(SOURCE_COMMENTS_SQL.format(ids=numbered), *source_ids)
     if len(comments) > 1:
@@ -368,7 +368,7 @@ async def _copy_conversations(r: Request, target: _Change, source_ids: list[int]
 
 
 async def _copy_people(r: Request, target: _Change, sources: list[_Change]) -> list[Any]:
-    """helpdesk_api.merging.ccs.add_ccs for the sources' requesters and CCs."""
+    """helpdesk_api.tickets.ccs.add_ccs for the sources' requesters and CCs."""
     source_ids = [s.ticket["id"] for s in sources]
     numbered = ", ".join(f"${n}::BIGINT" for n in range(1, len(source_ids) + 1))
     copied_on_sources = await r.conn.fetch(SOURCE_CCS_SQL.format(ids=numbered), *source_ids)

@@ -13,9 +13,8 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.api import register_worker_jobs
+from helpdesk_api.assembly import connect, worker_jobs
 from helpdesk_api.core import migrations
-from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.embedded import EmbeddedPostgres
 from helpdesk_api.core.errors import ProblemError
 from helpdesk_api.core.logging import configure_logging
@@ -31,9 +30,9 @@ OPENAPI_PATH = Path("openapi/openapi.json")
 
 def _run_in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def run() -> T:
-        engine = create_engine(url, pool_size=1, max_overflow=0)
+        engine, sessionmaker = connect(url, pool_size=1, max_overflow=0)
         try:
-            async with create_sessionmaker(engine)() as session:
+            async with sessionmaker() as session:
                 result = await work(session)
                 await session.commit()
                 return result
@@ -109,8 +108,7 @@ def worker() -> None:
     configure_logging(settings.log_level)
     with _Database(settings) as url:
         settings = settings.model_copy(update={"database_url": url})
-        register_worker_jobs(settings)
-        asyncio.run(run_worker(settings))
+        asyncio.run(run_worker(settings, connect, worker_jobs(settings)))
 
 
 @app.command()

@@ -6,8 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from helpdesk_api.api import build_router, register_ticket_hooks
-from helpdesk_api.core.db import create_engine, create_sessionmaker
+from helpdesk_api.api import build_router
+from helpdesk_api.assembly import connect
 from helpdesk_api.core.errors import install_error_handlers
 from helpdesk_api.core.idempotency import install_idempotency
 from helpdesk_api.core.middleware import (
@@ -29,13 +29,14 @@ Creating `POST`s honour `Idempotency-Key`; `PATCH`/`DELETE` honour `If-Match`.
 
 
 def _operation_id(route: APIRoute) -> str:
-    tag = route.tags[0] if route.tags else "default"
-    return f"{tag}-{route.name}"
+    """The handler's name in camelCase (``list_tickets`` → ``listTickets``): generated clients
+    name their methods after it, and Python generators turn it back into ``list_tickets``."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    register_ticket_hooks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,13 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "DATABASE_URL is not set: start the service with `helpdesk-api serve`, "
                 "which provides an embedded PostgreSQL, or set DATABASE_URL."
             )
-        engine = create_engine(
+        engine, app.state.sessionmaker = connect(
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
         )
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
         app.state.migration_heads = head_revisions()
         try:
             yield

@@ -1,7 +1,7 @@
 import pytest
 
 from helpdesk_api.attachments.service import attach_to_comment
-from tests.attachments.helpers import insert_comment, insert_ticket, principal_of, upload
+from tests.attachments.helpers import insert_comment, insert_ticket, upload
 from tests.factories import ADMIN, assert_problem, make_user_with_token
 
 
@@ -73,7 +73,7 @@ async def ticket_with_files(app, client, database_url):
         ):
             await attach_to_comment(
                 session,
-                principal_of(user),
+                user["id"],
                 [file["id"]],
                 ticket_id=ticket_id,
                 comment_id=comment_id,

@@ -3,7 +3,7 @@ from sqlalchemy import event
 
 from helpdesk_api.attachments.service import attach_to_comment, attachments_for_comments
 from helpdesk_api.core.errors import InvalidInput
-from tests.attachments.helpers import insert_comment, insert_ticket, principal_of, upload
+from tests.attachments.helpers import insert_comment, insert_ticket, upload
 from tests.factories import make_user_with_token
 
 
@@ -29,7 +29,7 @@ async def setting(client, database_url):
 async def link(app, user, ids, *, ticket_id, comment_id):
     async with app.state.sessionmaker() as session:
         attachments = await attach_to_comment(
-            session, principal_of(user), ids, ticket_id=ticket_id, comment_id=comment_id
+            session, user["id"], ids, ticket_id=ticket_id, comment_id=comment_id
         )
         await session.commit()
     return attachments

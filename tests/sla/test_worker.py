@@ -16,7 +16,8 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from helpdesk_api.core.db import create_engine, create_sessionmaker, to_libpq_url
+from helpdesk_api.assembly import connect
+from helpdesk_api.core.db import to_libpq_url
 from helpdesk_api.sla.tasks import process_due_sla
 from tests.factories import ADMIN, make_user_with_token
 from tests.sla.helpers import MONDAY_10_ROME, make_calendar, make_policy, metric, target
@@ -27,8 +28,8 @@ T0 = MONDAY_10_ROME
 
 @pytest.fixture
 async def sessionmaker(database_url):
-    engine = create_engine(database_url, pool_size=2)
-    yield create_sessionmaker(engine)
+    engine, sessionmaker = connect(database_url, pool_size=2)
+    yield sessionmaker
     await engine.dispose()
 
 

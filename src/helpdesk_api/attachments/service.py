@@ -10,6 +10,7 @@ import anyio
 from sqlalchemy import and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.visibility import comment_visibility, ticket_visibility
 from helpdesk_api.attachments.content import normalize_content_type
 from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.attachments.storage import Storage
@@ -17,7 +18,6 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Attachment, Ticket, TicketComment
-from helpdesk_api.tickets.queries import comment_visibility, ticket_visibility
 
 # Bidirectional overrides disguise extensions ("invoice\u202efdp.exe" shows as "…exe.pdf").
 _BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -122,13 +122,13 @@ _WRITTEN = "attachments_of_new_comments"
 
 async def attach_to_comment(
     session: AsyncSession,
-    principal: Principal,
+    uploader_id: int,
     attachment_ids: list[int],
     *,
     ticket_id: int,
     comment_id: int,
 ) -> list[Attachment]:
-    """Link the caller's own unattached uploads to a comment they are writing.
+    """Link the author's own unattached uploads to a comment they are writing.
 
     Returns the attachments in the order given. Errors name the offending list index:
     ``loc=("body", "attachment_ids", index)``. Someone else's upload reads as "does not
@@ -151,7 +151,7 @@ async def attach_to_comment(
     for index, attachment_id in enumerate(attachment_ids):
         loc = ("body", "attachment_ids", index)
         attachment = found.get(attachment_id)
-        if attachment is None or attachment.uploader_id != principal.user_id:
+        if attachment is None or attachment.uploader_id != uploader_id:
             raise InvalidInput(
                 f"Attachment {attachment_id} does not exist, or was not uploaded by you.",
                 loc=loc,

@@ -11,7 +11,7 @@ router = APIRouter(prefix="/v1", tags=["auth"], route_class=TransactionalRoute)
 
 
 @router.post("/auth/token", status_code=status.HTTP_201_CREATED)
-async def create_token(data: Credentials, session: DB) -> AccessToken:
+async def log_in(data: Credentials, session: DB) -> AccessToken:
     """Exchange an e-mail address and password for a new bearer token."""
     user_id, token = await service.login(
         session, email=data.email, password=data.password, token_name=data.token_name
@@ -20,5 +20,5 @@ async def create_token(data: Credentials, session: DB) -> AccessToken:
 
 
 @router.get("/me")
-async def me(session: DB, principal: Authenticated) -> MeRead:
+async def get_me(session: DB, principal: Authenticated) -> MeRead:
     return to_me(await get_user(session, principal.user_id))

@@ -53,8 +53,12 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """``info`` is copied into every session's ``Session.info`` (the assembly puts the ticket
+    pipeline there)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 def _query_parameter_names(dependant: Dependant) -> set[str]:

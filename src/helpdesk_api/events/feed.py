@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.visibility import ticket_visibility
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.models import Event, Ticket
-from helpdesk_api.tickets.queries import ticket_visibility
 
 # The transaction id below which every transaction has finished, as a bigint like tx_id.
 SAFE_HORIZON = text("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")

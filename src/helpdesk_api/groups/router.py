@@ -79,7 +79,7 @@ async def deactivate_group(
 
 
 @router.get("/{group_id}/members")
-async def list_members(
+async def list_group_members(
     group_id: ResourceId,
     session: DB,
     principal: Staff,
@@ -91,7 +91,7 @@ async def list_members(
 
 
 @router.put("/{group_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def add_member(
+async def add_group_member(
     group_id: ResourceId, user_id: ResourceId, session: DB, principal: Admin
 ) -> None:
     """Adds a staff user to the group; adding an existing member again is a no-op.
@@ -100,7 +100,7 @@ async def add_member(
 
 
 @router.delete("/{group_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_member(
+async def remove_group_member(
     group_id: ResourceId, user_id: ResourceId, session: DB, principal: Admin
 ) -> None:
     """Removes the user from the group; 404 if they are not a member."""

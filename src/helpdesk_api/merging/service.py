@@ -12,23 +12,24 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.conversations.schemas import CommentCreate
-from helpdesk_api.conversations.service import add_comment
+from helpdesk_api.access.visibility import visible_tickets
+from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.events import record_event
-from helpdesk_api.merging.ccs import add_ccs
-from helpdesk_api.merging.copying import copy_comments
 from helpdesk_api.merging.schemas import MergeRequest
-from helpdesk_api.models import StatusCategory, Ticket, TicketCc, TicketComment
+from helpdesk_api.models import StatusCategory, Ticket, TicketCc, TicketComment, Via
 from helpdesk_api.statuses.service import default_status
-from helpdesk_api.tickets.audit import write_audit
-from helpdesk_api.tickets.changes import ChangeSet
-from helpdesk_api.tickets.lifecycle import set_status
-from helpdesk_api.tickets.queries import visible_tickets
-from helpdesk_api.tickets.tagging import adjust_tag_counts
-
-VIA = "merge"
+from helpdesk_api.tickets import (
+    ChangeSet,
+    NewComment,
+    add_ccs,
+    add_comment,
+    adjust_tag_counts,
+    commit_change,
+    copy_history,
+    set_status,
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ async def _copy_conversations(
             .order_by(TicketComment.created_at, TicketComment.id)
         )
     )
-    copied = await copy_comments(session, comments, target, via=VIA)
+    copied = await copy_history(session, comments, target, via=Via.merge)
     target.comment_count += len(copied)
     latest_public = max((c.created_at for c in copied if c.is_public), default=None)
     if latest_public is not None and (
@@ -127,20 +128,12 @@ async def _unite_tags(
         await adjust_tag_counts(session, added, ())
 
 
-async def _audit(
-    session: AsyncSession, principal: Principal, ticket: Ticket, changes: ChangeSet, now: datetime
+async def _commit(
+    session: AsyncSession, actor: Actor, ticket: Ticket, changes: ChangeSet, now: datetime
 ) -> None:
     ticket.updated_at = now
     await session.flush()
-    await write_audit(
-        session,
-        ticket,
-        changes,
-        actor_id=principal.user_id,
-        actor_role=principal.role,
-        via=VIA,
-        now=now,
-    )
+    await commit_change(session, ticket, changes, actor=actor, now=now)
 
 
 async def merge_tickets(
@@ -153,6 +146,7 @@ async def merge_tickets(
 ) -> MergeOutcome:
     target, sources = await _lock(session, principal, target_id, data.source_ids)
     source_ids = [s.id for s in sources]
+    actor = Actor.of(principal, Via.merge)
 
     changes = ChangeSet()
     copied = await _copy_conversations(session, target, sources)
@@ -164,33 +158,19 @@ async def merge_tickets(
         changes.note("ccs", None, ccs)
     await _unite_tags(session, target, sources, changes)
     target_text = data.target_comment or f"Merged {_refs(source_ids)} into this ticket."
-    await add_comment(
-        session,
-        principal,
-        target,
-        CommentCreate(body=target_text, public=data.public),
-        changes=changes,
-        now=now,
-        via=VIA,
-    )
-    await _audit(session, principal, target, changes, now)
+    note = NewComment(body=target_text, public=data.public)
+    await add_comment(session, target, note, actor=actor, changes=changes, now=now)
+    await _commit(session, actor, target, changes, now)
 
     closed = await default_status(session, StatusCategory.closed)
     source_text = data.source_comment or f"This ticket was merged into #{target.id}."
     for source in sources:
         source_changes = ChangeSet()
-        await add_comment(
-            session,
-            principal,
-            source,
-            CommentCreate(body=source_text, public=False),
-            changes=source_changes,
-            now=now,
-            via=VIA,
-        )
+        note = NewComment(body=source_text, public=False)
+        await add_comment(session, source, note, actor=actor, changes=source_changes, now=now)
         set_status(source, closed, source_changes, now)
         source_changes.set(source, "merged_into_id", target.id)
-        await _audit(session, principal, source, source_changes, now)
+        await _commit(session, actor, source, source_changes, now)
 
     await record_event(
         session,

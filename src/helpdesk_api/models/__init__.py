@@ -27,6 +27,7 @@ from helpdesk_api.models.ticket import (
     TicketAudit,
     TicketComment,
     TicketType,
+    Via,
 )
 from helpdesk_api.models.user import (
     STAFF_ROLES,
@@ -77,6 +78,7 @@ __all__ = [
     "TicketType",
     "User",
     "UserIdentity",
+    "Via",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -60,6 +60,26 @@ class Channel(StrEnum):
     alert = "alert"
 
 
+class Via(StrEnum):
+    """How a change reached a ticket, as audits, comments and events record it: a channel
+    (the spellings of ``Channel``), or one of the service's own writers."""
+
+    api = "api"
+    web = "web"
+    email = "email"
+    chat = "chat"
+    phone = "phone"
+    telegram = "telegram"
+    social = "social"
+    alert = "alert"
+    trigger = "trigger"
+    automation = "automation"
+    sla = "sla"
+    merge = "merge"
+    problem = "problem"  # a problem's reply or solution copied to its incidents
+    links = "links"  # one reply to a ticket and every ticket linked to it
+
+
 def _in(column: str, values: type[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 

@@ -95,7 +95,7 @@ async def delete_organization(
 
 
 @router.get("/{organization_id}/members")
-async def list_members(
+async def list_organization_members(
     organization_id: OrganizationId,
     session: DB,
     principal: Staff,

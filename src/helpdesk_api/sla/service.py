@@ -15,7 +15,7 @@ from helpdesk_api.sla.schemas import (
     MetricRead,
     TicketSlaRead,
 )
-from helpdesk_api.tickets.service import get_visible_ticket
+from helpdesk_api.tickets import get_visible_ticket
 
 _METRIC_ORDER = {"first_reply": 0, "next_reply": 1, "periodic_update": 2, "resolution": 3}
 

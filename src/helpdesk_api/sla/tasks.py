@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.events import record_event
-from helpdesk_api.models import Ticket, TicketSlaMetric
+from helpdesk_api.models import Ticket, TicketSlaMetric, Via
 from helpdesk_api.sla import clock
 from helpdesk_api.sla.rows import clock_of, store
-from helpdesk_api.sla.tracking import SLA_VIA
-from helpdesk_api.tickets.audit import write_audit
-from helpdesk_api.tickets.changes import ChangeSet
+from helpdesk_api.tickets import ChangeSet, commit_change
 
 BATCH = 100
+SLA_ACTOR = Actor.system(Via.sla)
 
 
 def _event_data(row: TicketSlaMetric) -> dict[str, Any]:
@@ -45,14 +45,12 @@ async def _announce(
         # A warning not sent before the breach is no longer news: only the breach is told.
         store(row, clock.record_breach(state))
         await record_event(
-            session, "sla.breached", actor_id=None, via=SLA_VIA, ticket_id=row.ticket_id,
+            session, "sla.breached", actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
             data=_event_data(row),
         )  # fmt: skip
         changes = ChangeSet()
         changes.note(f"sla.{row.metric}", clock.ACTIVE, clock.BREACHED)
-        await write_audit(
-            session, ticket, changes, actor_id=None, actor_role=None, via=SLA_VIA, now=now,
-        )  # fmt: skip
+        await commit_change(session, ticket, changes, actor=SLA_ACTOR, now=now)
     elif (
         state.status == clock.ACTIVE
         and not state.warned
@@ -61,7 +59,7 @@ async def _announce(
     ):
         store(row, clock.record_warning(state))
         await record_event(
-            session, "sla.warning", actor_id=None, via=SLA_VIA, ticket_id=row.ticket_id,
+            session, "sla.warning", actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
             data=_event_data(row),
         )  # fmt: skip
     else:

@@ -22,7 +22,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk_api.models import (
     Organization,
-    Role,
     SlaMetric,
     SlaPolicy,
     SlaTarget,
@@ -36,14 +35,11 @@ from helpdesk_api.sla import business_time, clock
 from helpdesk_api.sla.clock import Target
 from helpdesk_api.sla.matching import TicketFacts, choose
 from helpdesk_api.sla.rows import clock_of, make_target, policy_calendars, store, target_of
-from helpdesk_api.tickets.hooks import TicketChange
-from helpdesk_api.tickets.representation import remember_expected_first_reply
+from helpdesk_api.tickets import TicketChange, remember_expected_first_reply
 
-SLA_VIA = "sla"
 # A change of any of these may make another policy (or another target) apply.
 RESELECT_ON = ("priority", "group_id", "organization_id", "tags", "channel", "type", "requester_id")
 STOPPED = frozenset({StatusCategory.solved.value, StatusCategory.closed.value})
-REPLYING = frozenset({Role.admin, Role.agent})
 
 
 @dataclass
@@ -67,9 +63,9 @@ def _moved(change: TicketChange) -> tuple[str | None, str] | None:
 def _reply(change: TicketChange) -> str | None:
     if change.created or change.changes.comment_id is None or not change.changes.comment_public:
         return None
-    if change.actor_role in REPLYING:
+    if change.actor.is_agent:
         return "agent"
-    if change.actor_role == Role.customer:
+    if change.actor.is_customer:
         return "customer"
     return None
 
@@ -271,9 +267,8 @@ async def _specs(
 
 
 async def on_ticket_change(session: AsyncSession, change: TicketChange) -> None:
-    """The ticket hook: re-choose the policy, then move the clocks, all at ``change.now``."""
-    if change.via == SLA_VIA:
-        return
+    """The pipeline's reaction: re-choose the policy, then move the clocks, all at
+    ``change.now``."""
     ticket = change.ticket
     reselect = change.created or any(change.changes.changed(f) for f in RESELECT_ON)
     moved = _moved(change)

@@ -1,0 +1,53 @@
+"""Tickets and their conversations: the aggregate every other domain works on.
+
+This is the package's public surface: other domains import from here, not from its modules
+(an import-linter contract keeps it so). Changing a ticket goes through ``commit_change``;
+adding a comment through ``add_comment``.
+"""
+
+from helpdesk_api.tickets.ccs import add_ccs
+from helpdesk_api.tickets.changes import ChangeSet
+from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead, CommentText, Id
+from helpdesk_api.tickets.comments import NewComment, add_comment, copy_history, present_comments
+from helpdesk_api.tickets.lifecycle import set_status
+from helpdesk_api.tickets.pipeline import (
+    SESSION_KEY,
+    ChangeDidNotSettle,
+    Stage,
+    StagedReaction,
+    TicketChange,
+    TicketPipeline,
+    commit_change,
+)
+from helpdesk_api.tickets.representation import present_to_staff, remember_expected_first_reply
+from helpdesk_api.tickets.schemas import TicketRead, TicketUpdate
+from helpdesk_api.tickets.service import apply_update, get_visible_ticket
+from helpdesk_api.tickets.tagging import adjust_tag_counts
+
+__all__ = [
+    "SESSION_KEY",
+    "ChangeDidNotSettle",
+    "ChangeSet",
+    "CommentCreate",
+    "CommentRead",
+    "CommentText",
+    "Id",
+    "NewComment",
+    "Stage",
+    "StagedReaction",
+    "TicketChange",
+    "TicketPipeline",
+    "TicketRead",
+    "TicketUpdate",
+    "add_ccs",
+    "add_comment",
+    "adjust_tag_counts",
+    "apply_update",
+    "commit_change",
+    "copy_history",
+    "get_visible_ticket",
+    "present_comments",
+    "present_to_staff",
+    "remember_expected_first_reply",
+    "set_status",
+]

@@ -26,6 +26,9 @@ class ChangeSet:
     comment_id: int | None = None
     comment_public: bool = False
     propagate: bool = False  # a problem's public reply goes to its incidents too
+    # The writer answers every linked ticket itself (a reply to all, a merge): a problem's
+    # change must not be copied to its incidents a second time.
+    reaches_linked: bool = False
 
     def set(self, ticket: Ticket, name: str, value: Any, *, field_name: str | None = None) -> bool:
         """Assign ``ticket.name = value`` and remember it, if it differs."""

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ARRAY, BigInteger, Row, Select, any_, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.visibility import search_document, visible_tickets
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
 from helpdesk_api.core.pagination import SortKey, paginate
@@ -21,7 +22,6 @@ from helpdesk_api.models import (
     TicketSlaMetric,
     TicketType,
 )
-from helpdesk_api.tickets.queries import search_document, visible_tickets
 from helpdesk_api.tickets.representation import (
     EXPECTED_FIRST_REPLY_AT,
     remember_expected_first_reply,

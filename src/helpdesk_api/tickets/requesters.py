@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, Forbidden
 from helpdesk_api.models import IdentityKind, Role, User
-from helpdesk_api.tickets.rules import check_requester
+from helpdesk_api.tickets.references import check_requester
 from helpdesk_api.tickets.schemas import TicketCreate
 from helpdesk_api.users.schemas import UserCreate
 from helpdesk_api.users.service import create_user, find_user_by_identity, get_user

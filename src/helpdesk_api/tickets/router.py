@@ -13,14 +13,16 @@ from helpdesk_api.core.params import ResourceId, Timestamp
 from helpdesk_api.core.tags import normalize_tag
 from helpdesk_api.models import Channel, Priority, StatusCategory, TagCount, Ticket, TicketAudit
 from helpdesk_api.models import TicketType as TicketTypeEnum
-from helpdesk_api.tickets import service
-from helpdesk_api.tickets.listing import SlaStatus, TicketFilters, TicketSort, list_tickets
-from helpdesk_api.tickets.representation import present, present_one
+from helpdesk_api.tickets import listing, service, similar
+from helpdesk_api.tickets.listing import SlaStatus, TicketFilters, TicketSort
+from helpdesk_api.tickets.representation import present, present_one, present_to_staff
 from helpdesk_api.tickets.schemas import (
     AuditPage,
     AuditRead,
     BulkTicketUpdate,
     CustomerTicketRead,
+    SimilarList,
+    SimilarTicket,
     TagPage,
     TagRead,
     TicketCreate,
@@ -39,7 +41,7 @@ def _etag(ticket: Ticket) -> str:
 
 
 @router.get("/tickets")
-async def list_tickets_route(
+async def list_tickets(
     session: DB,
     principal: Authenticated,
     now: Now,
@@ -108,7 +110,7 @@ async def list_tickets_route(
         sla_status=sla_status,
         now=now,
     )
-    tickets, next_cursor = await list_tickets(
+    tickets, next_cursor = await listing.list_tickets(
         session, principal, filters, sort=sort, limit=limit, cursor=cursor
     )
     return TicketPage(data=await present(session, principal, tickets), next_cursor=next_cursor)
@@ -211,4 +213,23 @@ async def list_tags(
     return TagPage(
         data=[TagRead(name=r.tag, ticket_count=r.ticket_count) for r in rows],
         next_cursor=next_cursor,
+    )
+
+
+@router.get("/tickets/{ticket_id}/similar")
+async def list_similar_tickets(
+    ticket_id: ResourceId,
+    session: DB,
+    principal: Staff,
+    limit: Annotated[int, Query(ge=1, le=50, description="How many, at most 50.")] = 10,
+) -> SimilarList:
+    """Open tickets that look like this one, best first: same requester, similar subject
+    (trigram similarity) or similar words in the subject and comments."""
+    found = await similar.similar_tickets(session, principal, ticket_id, limit=limit)
+    tickets = await present_to_staff(session, [s.ticket for s in found])
+    return SimilarList(
+        data=[
+            SimilarTicket(ticket=ticket, score=s.score, reasons=s.reasons)
+            for ticket, s in zip(tickets, found, strict=True)
+        ]
     )

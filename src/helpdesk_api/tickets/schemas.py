@@ -1,13 +1,14 @@
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, model_validator
 
-from helpdesk_api.conversations.schemas import CommentCreate
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import StrictModel, omittable
-from helpdesk_api.models import Channel, Level, Priority, StatusCategory, TicketType
+from helpdesk_api.models import CcKind, Channel, Level, Priority, StatusCategory, TicketType
+from helpdesk_api.tickets.comment_schemas import CommentCreate
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Subject = Annotated[str, Field(min_length=1, max_length=500)]
@@ -174,3 +175,30 @@ class TagRead(BaseModel):
 
 class TagPage(Page[TagRead]):
     pass
+
+
+class CcRead(BaseModel):
+    user_id: int
+    kind: CcKind
+    created_by: int | None
+    created_at: datetime
+
+
+class CcPage(Page[CcRead]):
+    pass
+
+
+class SimilarReason(StrEnum):
+    same_requester = "same_requester"
+    similar_subject = "similar_subject"
+    similar_text = "similar_text"
+
+
+class SimilarTicket(BaseModel):
+    ticket: TicketRead
+    score: float
+    reasons: list[SimilarReason]
+
+
+class SimilarList(BaseModel):
+    data: list[SimilarTicket]

@@ -1,12 +1,14 @@
 """Creating and changing tickets. Never commits: the request path does."""
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.conversations.service import add_comment, comment_visibility_for
+from helpdesk_api.access.visibility import visible_tickets
+from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from helpdesk_api.core.tags import normalize_tags
@@ -16,14 +18,17 @@ from helpdesk_api.models import (
     PriorityRank,
     StatusCategory,
     Ticket,
+    TicketComment,
     TicketType,
+    Via,
 )
 from helpdesk_api.statuses.service import default_status, get_usable_status, priority_from_matrix
-from helpdesk_api.tickets import rules
-from helpdesk_api.tickets.audit import write_audit
+from helpdesk_api.tickets import references
 from helpdesk_api.tickets.changes import ChangeSet
+from helpdesk_api.tickets.comment_schemas import CommentCreate
+from helpdesk_api.tickets.comments import NewComment, add_comment
 from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
-from helpdesk_api.tickets.queries import visible_tickets
+from helpdesk_api.tickets.pipeline import commit_change
 from helpdesk_api.tickets.representation import (
     EXPECTED_FIRST_REPLY_AT,
     remember_expected_first_reply,
@@ -94,18 +99,18 @@ async def create_ticket(
         else await default_status(session, StatusCategory.new)
     )
     if data.group_id is not None:
-        await rules.check_group(session, data.group_id)
+        await references.check_group(session, data.group_id)
     assignee_id = (
-        await rules.resolve_assignee(session, principal, data.assignee_id)
+        await references.resolve_assignee(session, principal, data.assignee_id)
         if data.assignee_id is not None
         else None
     )
-    await rules.check_assignee_in_group(session, assignee_id, data.group_id)
+    await references.check_assignee_in_group(session, assignee_id, data.group_id)
     _check_due_at(data.type, data.due_at)
     tags = normalize_tags(data.tags, loc=("body", "tags"))
     await _ensure_external_id_free(session, data.external_id)
     priority = data.priority or await _derived_priority(session, data.impact, data.urgency)
-    first_is_public = comment_visibility_for(principal, data.comment.public)
+    first = NewComment.from_request(principal, data.comment)
 
     ticket = Ticket(
         subject=data.subject,
@@ -130,7 +135,7 @@ async def create_ticket(
         status_changed_at=now,
         solved_at=now if status.category == StatusCategory.solved else None,
         comment_count=1,
-        last_public_comment_at=now if first_is_public else None,
+        last_public_comment_at=now if first.public else None,
     )
     session.add(ticket)
     try:
@@ -147,26 +152,17 @@ async def create_ticket(
             changes.note(name, None, value)
     changes.note("status", None, {"id": status.id, "category": status.category})
     # The first comment is the request itself: it does not count as an agent's reply.
+    actor = Actor.of(principal)
     await add_comment(
         session,
-        principal,
         ticket,
-        data.comment,
+        replace(first, via=Via(data.channel)),
+        actor=actor,
         changes=changes,
         now=now,
-        via=data.channel,
         is_first_comment=True,
     )
-    await write_audit(
-        session,
-        ticket,
-        changes,
-        actor_id=principal.user_id,
-        actor_role=principal.role,
-        via="api",
-        now=now,
-        created=True,
-    )
+    await commit_change(session, ticket, changes, actor=actor, now=now, created=True)
     return ticket
 
 
@@ -177,39 +173,51 @@ async def apply_update(
     data: TicketUpdate,
     *,
     now: datetime,
-    via: str = "api",
+    via: Via = Via.api,
+    changes: ChangeSet | None = None,
 ) -> ChangeSet:
-    """Apply ``data`` to a locked ticket and write its audit; returns what changed."""
+    """Apply ``data`` to a locked ticket and run the change through the pipeline; returns
+    what changed (into ``changes``, when the caller brings one)."""
     ensure_not_closed(ticket)
     fields = data.model_fields_set
-    changes = ChangeSet()
+    changes = changes if changes is not None else ChangeSet()
+    actor = Actor.of(principal, via)
     if not principal.is_staff:
-        await _customer_update(session, principal, ticket, data, changes, now)
+        await _customer_update(session, principal, actor, ticket, data, changes, now)
     elif not principal.is_agent and fields - {"comment"}:
         raise Forbidden("Light agents cannot change tickets; they add private notes.")
     if principal.is_staff and "comment" in fields:
-        await add_comment(session, principal, ticket, data.comment, changes=changes, now=now)
+        comment = NewComment.from_request(principal, data.comment)
+        await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
     if principal.is_agent:
         await _staff_update(session, principal, ticket, data, changes, now)
     if not changes:
         return changes
     ticket.updated_at = now
     await session.flush()
-    await write_audit(
-        session,
-        ticket,
-        changes,
-        actor_id=principal.user_id,
-        actor_role=principal.role,
-        via=via,
-        now=now,
-    )
+    await commit_change(session, ticket, changes, actor=actor, now=now)
     return changes
+
+
+async def comment_on_ticket(
+    session: AsyncSession, principal: Principal, ticket_id: int, data: CommentCreate, *,
+    now: datetime,
+) -> TicketComment:  # fmt: skip
+    """A public reply or a private note on its own, with the status moves it brings."""
+    ticket = await get_visible_ticket(session, principal, ticket_id, for_update=True)
+    changes = ChangeSet()
+    actor = Actor.of(principal)
+    comment = NewComment.from_request(principal, data)
+    row = await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
+    await session.flush()
+    await commit_change(session, ticket, changes, actor=actor, now=now)
+    return row
 
 
 async def _customer_update(
     session: AsyncSession,
     principal: Principal,
+    actor: Actor,
     ticket: Ticket,
     data: TicketUpdate,
     changes: ChangeSet,
@@ -219,7 +227,8 @@ async def _customer_update(
     if refused:
         raise Forbidden(f"Customers cannot change {', '.join(refused)}.")
     if "comment" in data.model_fields_set:
-        await add_comment(session, principal, ticket, data.comment, changes=changes, now=now)
+        comment = NewComment.from_request(principal, data.comment)
+        await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
     if "status_id" in data.model_fields_set:
         status = await get_usable_status(session, data.status_id)
         if status.category != StatusCategory.solved:
@@ -239,21 +248,21 @@ async def _staff_update(
     if "subject" in fields:
         changes.set(ticket, "subject", data.subject)
     if "requester_id" in fields:
-        requester = await rules.check_requester(session, data.requester_id)
+        requester = await references.check_requester(session, data.requester_id)
         changes.set(ticket, "requester_id", requester.id)
     if "group_id" in fields:
         if data.group_id is not None:
-            await rules.check_group(session, data.group_id)
+            await references.check_group(session, data.group_id)
         changes.set(ticket, "group_id", data.group_id)
     if "assignee_id" in fields:
         assignee_id = (
-            await rules.resolve_assignee(session, principal, data.assignee_id)
+            await references.resolve_assignee(session, principal, data.assignee_id)
             if data.assignee_id is not None
             else None
         )
         changes.set(ticket, "assignee_id", assignee_id)
     if changes.changed("group_id") or changes.changed("assignee_id"):
-        await rules.check_assignee_in_group(session, ticket.assignee_id, ticket.group_id)
+        await references.check_assignee_in_group(session, ticket.assignee_id, ticket.group_id)
     if "status_id" in fields:
         set_status(ticket, await get_usable_status(session, data.status_id), changes, now)
     for name in ("impact", "urgency", "type", "due_at"):

@@ -97,7 +97,7 @@ async def deactivate_user(
 
 
 @router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
-async def create_token(
+async def create_user_token(
     user: VisibleUser, session: DB, principal: Authenticated, data: TokenCreate | None = None
 ) -> TokenCreated:
     if principal.user_id != user.id and not principal.is_admin:

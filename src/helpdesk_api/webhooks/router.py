@@ -95,7 +95,7 @@ async def delete_webhook(
 
 
 @router.post("/{webhook_id}/rotate-secret")
-async def rotate_secret(
+async def rotate_webhook_secret(
     webhook_id: ResourceId, session: DB, principal: Admin, request: Request
 ) -> SecretRotated:
     """A new secret; until `previous_secret_expires_at` deliveries carry both signatures."""
@@ -105,7 +105,7 @@ async def rotate_secret(
 
 
 @router.get("/{webhook_id}/deliveries")
-async def list_deliveries(
+async def list_webhook_deliveries(
     webhook_id: ResourceId, session: DB, principal: Admin, limit: Limit = 50, cursor: Cursor = None
 ) -> DeliveryPage:
     """Newest first, each with its attempts: status, duration, the first 4 KiB of the reply."""
@@ -123,7 +123,7 @@ async def list_deliveries(
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver", status_code=status.HTTP_202_ACCEPTED
 )
-async def redeliver(
+async def redeliver_webhook_delivery(
     webhook_id: ResourceId, delivery_id: ResourceId, session: DB, principal: Admin
 ) -> DeliveryRead:
     webhook = await service.get_webhook(session, webhook_id)
@@ -132,7 +132,7 @@ async def redeliver(
 
 
 @router.post("/{webhook_id}/ping", status_code=status.HTTP_202_ACCEPTED)
-async def ping(webhook_id: ResourceId, session: DB, principal: Admin) -> DeliveryRead:
+async def ping_webhook(webhook_id: ResourceId, session: DB, principal: Admin) -> DeliveryRead:
     """Queue a signed `webhook.ping` to the endpoint; watch it in the delivery log."""
     webhook = await service.get_webhook(session, webhook_id)
     delivery = await service.enqueue_ping(session, principal, webhook)

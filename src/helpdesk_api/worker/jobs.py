@@ -1,15 +1,20 @@
 """What the worker runs. Each job does one batch of due work in its own transaction(s) and
 says when it next wants to run; the worker also wakes every job on a NOTIFY of a new event.
+The jobs themselves are listed in ``assembly.worker_jobs``, so the worker imports no domain.
 """
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 # Returns the seconds until the job next has work (None: only when woken, or at the poll
 # interval). A job commits its own work.
 Job = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[float | None]]
 
-# Filled in by api.register_worker_jobs(), so the worker module imports no domain.
-JOBS: dict[str, Job] = {}
+
+class Connect(Protocol):
+    def __call__(
+        self, url: str, *, pool_size: int = ..., max_overflow: int = ...
+    ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]: ...

@@ -10,30 +10,36 @@ import logging
 import signal
 from datetime import UTC, datetime
 
-from helpdesk_api.core.db import create_engine, create_sessionmaker, to_libpq_url
+from helpdesk_api.core.db import to_libpq_url
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.events.notifier import EventNotifier
-from helpdesk_api.worker.jobs import JOBS
+from helpdesk_api.worker.jobs import Connect, Job
 
 logger = logging.getLogger("helpdesk_api.worker")
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    settings: Settings,
+    connect: Connect,
+    jobs: dict[str, Job],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run ``jobs`` until ``stop`` (or SIGTERM/SIGINT); sessions come from ``connect``, the
+    assembly's, so jobs change tickets through the same pipeline as the API."""
     assert settings.database_url is not None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
-    sessionmaker = create_sessionmaker(engine)
+    engine, sessionmaker = connect(settings.database_url, pool_size=4, max_overflow=4)
     notifier = EventNotifier(to_libpq_url(settings.database_url))
     waiter = await notifier.subscribe()
-    logger.info("worker started", extra={"jobs": sorted(JOBS)})
+    logger.info("worker started", extra={"jobs": sorted(jobs)})
     try:
         while not stop.is_set():
             waits = [settings.worker_poll_seconds]
-            for name, job in list(JOBS.items()):
+            for name, job in list(jobs.items()):
                 try:
                     due_in = await job(sessionmaker, datetime.now(UTC))
                 except Exception:
@@ -49,7 +55,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 stopper.cancel()
                 woken.cancel()
     finally:
-        for job in JOBS.values():
+        for job in jobs.values():
             close = getattr(job, "close", None)
             if close is not None:
                 await close()

@@ -11,16 +11,15 @@ from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.visibility import ticket_visibility, visible_tickets
+from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
-from helpdesk_api.merging.schemas import LinkCreate, LinkDirection, LinkRead
+from helpdesk_api.links.schemas import LinkCreate, LinkDirection, LinkRead
 from helpdesk_api.models import LinkKind, Ticket, TicketLink, TicketType
-from helpdesk_api.tickets.audit import write_audit
-from helpdesk_api.tickets.changes import ChangeSet
-from helpdesk_api.tickets.queries import ticket_visibility, visible_tickets
-from helpdesk_api.tickets.service import get_visible_ticket
+from helpdesk_api.tickets import ChangeSet, commit_change, get_visible_ticket
 
 
 def _involving(ticket_id: int) -> ColumnElement[bool]:
@@ -88,15 +87,7 @@ async def _audit_both(
     for ticket in tickets:
         changes = ChangeSet()
         changes.note("link", before, after)
-        await write_audit(
-            session,
-            ticket,
-            changes,
-            actor_id=principal.user_id,
-            actor_role=principal.role,
-            via="api",
-            now=now,
-        )
+        await commit_change(session, ticket, changes, actor=Actor.of(principal), now=now)
 
 
 async def _lock_pair(

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Float, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.visibility import search_document, visible_tickets
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.merging.schemas import SimilarReason
 from helpdesk_api.models import StatusCategory, Ticket, TicketComment
-from helpdesk_api.tickets.queries import search_document, visible_tickets
+from helpdesk_api.tickets.schemas import SimilarReason
 from helpdesk_api.tickets.service import get_visible_ticket
 
 OPEN_CATEGORIES = (

@@ -5,19 +5,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.conversations.schemas import CommentCreate
+from helpdesk_api.access.visibility import visible_tickets
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.merging.links import linked_ticket_ids
-from helpdesk_api.merging.schemas import LinkReply
-from helpdesk_api.models import StatusCategory, Ticket, TicketComment
+from helpdesk_api.links.schemas import LinkReply
+from helpdesk_api.links.service import linked_ticket_ids
+from helpdesk_api.models import StatusCategory, Ticket, TicketComment, Via
 from helpdesk_api.statuses.service import get_usable_status
-from helpdesk_api.tickets.queries import visible_tickets
-from helpdesk_api.tickets.schemas import TicketUpdate
-from helpdesk_api.tickets.service import apply_update, get_visible_ticket
-
-# Audits say the change came from a reply to all linked tickets; such a change is not
-# propagated again from a problem to its incidents, which it answers itself.
-VIA = "links"
+from helpdesk_api.tickets import (
+    ChangeSet,
+    CommentCreate,
+    TicketUpdate,
+    apply_update,
+    get_visible_ticket,
+)
 
 
 async def reply_to_all(
@@ -44,9 +44,12 @@ async def reply_to_all(
         fields: dict[str, object] = {"comment": CommentCreate(body=data.body, public=data.public)}
         if data.status_id is not None:
             fields["status_id"] = data.status_id
+        # It answers a problem's incidents itself: the problem's change must not reach them
+        # a second time by propagation.
         changes = await apply_update(
-            session, principal, ticket, TicketUpdate.model_validate(fields), now=now, via=VIA
-        )
+            session, principal, ticket, TicketUpdate.model_validate(fields), now=now,
+            via=Via.links, changes=ChangeSet(reaches_linked=True),
+        )  # fmt: skip
         assert changes.comment_id is not None
         answered.append(changes.comment_id)
     comments = list(

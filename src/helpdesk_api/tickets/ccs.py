@@ -11,12 +11,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput, NotFound
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.models import CcKind, Role, Ticket, TicketCc, User
-from helpdesk_api.tickets.audit import write_audit
 from helpdesk_api.tickets.changes import ChangeSet
+from helpdesk_api.tickets.pipeline import commit_change
 from helpdesk_api.tickets.service import get_visible_ticket
 
 
@@ -73,20 +74,6 @@ async def list_ccs(
     )
 
 
-async def _audit(
-    session: AsyncSession, principal: Principal, ticket: Ticket, changes: ChangeSet, now: datetime
-) -> None:
-    await write_audit(
-        session,
-        ticket,
-        changes,
-        actor_id=principal.user_id,
-        actor_role=principal.role,
-        via="api",
-        now=now,
-    )
-
-
 async def add_cc(
     session: AsyncSession, principal: Principal, ticket_id: int, user_id: int, *, now: datetime
 ) -> None:
@@ -105,7 +92,7 @@ async def add_cc(
     if added:
         changes = ChangeSet()
         changes.note("cc", None, added[0])
-        await _audit(session, principal, ticket, changes, now)
+        await commit_change(session, ticket, changes, actor=Actor.of(principal), now=now)
 
 
 async def remove_cc(
@@ -123,4 +110,4 @@ async def remove_cc(
         raise NotFound(f"User {user_id} is not copied on ticket {ticket_id}.")
     changes = ChangeSet()
     changes.note("cc", {"user_id": user_id, "kind": removed}, None)
-    await _audit(session, principal, ticket, changes, now)
+    await commit_change(session, ticket, changes, actor=Actor.of(principal), now=now)

@@ -8,6 +8,7 @@ from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+CommentText = Annotated[str, Field(min_length=1, max_length=65_536)]
 
 
 class CommentCreate(StrictModel):

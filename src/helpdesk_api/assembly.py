@@ -1,0 +1,46 @@
+"""How the service is put together, once, for the application and the worker alike: the ticket
+pipeline's reactions, database sessions that carry it, and the worker's jobs.
+
+Whatever changes tickets (a request, a worker job, a channel, a rule) gets its session from
+``connect``; a session made any other way has no pipeline and refuses to change a ticket.
+"""
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from helpdesk_api.core.db import create_engine, create_sessionmaker
+from helpdesk_api.core.idempotency import purge_expired_keys
+from helpdesk_api.core.settings import Settings
+from helpdesk_api.links.propagation import propagate_to_incidents
+from helpdesk_api.sla.tasks import process_due_sla
+from helpdesk_api.sla.tracking import on_ticket_change as track_sla
+from helpdesk_api.tickets import SESSION_KEY, Stage, StagedReaction, TicketPipeline
+from helpdesk_api.webhooks.delivery import DeliveryJob
+from helpdesk_api.webhooks.dispatch import dispatch_events
+from helpdesk_api.worker.jobs import Job
+
+
+def ticket_pipeline() -> TicketPipeline:
+    # Stage.automation is reserved for the rules engine.
+    return TicketPipeline(
+        [
+            StagedReaction(Stage.sla, track_sla),
+            StagedReaction(Stage.propagation, propagate_to_incidents),
+        ]
+    )
+
+
+def connect(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    return engine, create_sessionmaker(engine, info={SESSION_KEY: ticket_pipeline()})
+
+
+def worker_jobs(settings: Settings) -> dict[str, Job]:
+    """What `helpdesk-api worker` runs."""
+    return {
+        "idempotency-purge": purge_expired_keys,
+        "webhook-dispatch": dispatch_events,
+        "webhook-delivery": DeliveryJob(settings),
+        "sla": process_due_sla,
+    }

@@ -1,0 +1,222 @@
+"""The one way a comment appears on a ticket: public replies, private notes, the notes a merge
+leaves, replies copied from a problem to its incidents, and (later) mail and rules.
+
+Never commits. ``add_comment`` records what it did in the caller's ``ChangeSet``; the caller
+then hands that to ``pipeline.commit_change`` with the rest of its change.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk_api.attachments.schemas import AttachmentRead
+from helpdesk_api.attachments.service import attach_to_comment, attachments_for_comments
+from helpdesk_api.core.actor import Actor
+from helpdesk_api.core.auth import Principal
+from helpdesk_api.core.errors import Forbidden, InvalidInput
+from helpdesk_api.core.events import record_event
+from helpdesk_api.core.html import sanitize_html, text_of
+from helpdesk_api.models import Attachment, Role, Ticket, TicketComment, Via
+from helpdesk_api.tickets.changes import ChangeSet
+from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead
+from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_closed
+
+BODY_LOC = ("body", "comment", "body")
+
+
+def comment_visibility_for(principal: Principal, public: bool | None) -> bool:
+    """Who may write what: customers only public replies, light agents only private notes."""
+    if principal.role == Role.customer:
+        if public is False:
+            raise Forbidden("Customers cannot write private notes.")
+        return True
+    if principal.role == Role.light_agent:
+        if public is True:
+            raise Forbidden("Light agents write private notes only; an agent must reply.")
+        return False
+    return True if public is None else public
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """What to write. ``html_body`` is sanitised here; ``body`` defaults to its text."""
+
+    body: str | None
+    public: bool
+    html_body: str | None = None
+    attachment_ids: Sequence[int] = ()  # the author's own uploads, not yet attached
+    copy_of: TicketComment | None = None  # keep that comment's author, text and files
+    via: Via | None = None  # where the comment came in, when not the actor's path
+    propagate: bool = False
+
+    @classmethod
+    def from_request(cls, principal: Principal, data: CommentCreate) -> "NewComment":
+        return cls(
+            body=data.body,
+            html_body=data.html_body,
+            public=comment_visibility_for(principal, data.public),
+            attachment_ids=data.attachment_ids,
+            propagate=data.propagate,
+        )
+
+    @classmethod
+    def copied(cls, original: TicketComment) -> "NewComment":
+        return cls(body=original.body, html_body=original.html_body, public=original.is_public,
+                   copy_of=original)  # fmt: skip
+
+
+async def add_comment(
+    session: AsyncSession,
+    ticket: Ticket,
+    comment: NewComment,
+    *,
+    actor: Actor,
+    changes: ChangeSet,
+    now: datetime,
+    is_first_comment: bool = False,
+) -> TicketComment:
+    """Add a comment to a locked ticket; status moves are recorded in ``changes``.
+
+    A ticket's first comment is the request itself: the new ticket row already counts it,
+    and it moves no status. A public comment by an agent is a reply to the customer (first
+    reply, status to open); by a customer, a follow-up (reopens a waiting ticket).
+    """
+    ensure_not_closed(ticket)
+    row = await _insert(session, ticket, comment, actor=actor, now=now)
+    if comment.copy_of is not None:
+        await _copy_attachments(session, {comment.copy_of.id: row.id}, ticket.id)
+    else:
+        assert actor.user_id is not None, "a new comment needs an author"
+        await attach_to_comment(
+            session, actor.user_id, list(comment.attachment_ids),
+            ticket_id=ticket.id, comment_id=row.id,
+        )  # fmt: skip
+    if not is_first_comment:
+        ticket.comment_count += 1
+        ticket.updated_at = now
+        if row.is_public:
+            ticket.last_public_comment_at = now
+            await after_public_comment(
+                session,
+                ticket,
+                by_agent=actor.is_agent,
+                by_customer=actor.is_customer,
+                changes=changes,
+                now=now,
+            )
+    changes.comment_id = row.id
+    changes.comment_public = row.is_public
+    changes.propagate = comment.propagate
+    changes.note("comment", None, {"id": row.id, "public": row.is_public})
+    read = (await present_comments(session, [row]))[0]
+    await record_event(
+        session,
+        "comment.created",
+        actor_id=actor.user_id,
+        via=row.via,
+        ticket_id=ticket.id,
+        is_public=row.is_public,
+        data={"comment": read.model_dump(mode="json"), "public": row.is_public},
+    )
+    return row
+
+
+async def _insert(
+    session: AsyncSession, ticket: Ticket, comment: NewComment, *, actor: Actor, now: datetime
+) -> TicketComment:
+    html_body = comment.html_body
+    if html_body is not None and comment.copy_of is None:
+        html_body = sanitize_html(html_body)
+    body = comment.body if comment.body is not None else text_of(html_body or "")
+    if not body.strip():
+        raise InvalidInput("The comment has no text.", loc=BODY_LOC)
+    author_id = comment.copy_of.author_id if comment.copy_of is not None else actor.user_id
+    if author_id is None:
+        raise RuntimeError("a comment needs an author: the service writes no anonymous notes")
+    row = TicketComment(
+        ticket_id=ticket.id,
+        author_id=author_id,
+        body=body,
+        html_body=html_body,
+        is_public=comment.public,
+        via=comment.via or actor.via,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def copy_history(
+    session: AsyncSession, comments: Sequence[TicketComment], ticket: Ticket, *, via: Via
+) -> list[TicketComment]:
+    """Copies of a conversation on ``ticket`` (a merge): author, time, visibility and files
+    kept, in the given order, written at once. They are history, not new messages: they move
+    no status and record no events; counters are the caller's."""
+    if not comments:
+        return []
+    copies = [
+        TicketComment(
+            ticket_id=ticket.id,
+            author_id=c.author_id,
+            body=c.body,
+            html_body=c.html_body,
+            is_public=c.is_public,
+            via=via,
+            created_at=c.created_at,
+        )
+        for c in comments
+    ]
+    session.add_all(copies)
+    await session.flush()
+    await _copy_attachments(
+        session, {o.id: c.id for o, c in zip(comments, copies, strict=True)}, ticket.id
+    )
+    return copies
+
+
+async def _copy_attachments(session: AsyncSession, new_ids: dict[int, int], ticket_id: int) -> None:
+    """The copies point at the same stored files, so the original ticket stays intact."""
+    originals = await session.scalars(
+        select(Attachment).where(Attachment.comment_id.in_(new_ids)).order_by(Attachment.id)
+    )
+    for a in originals:
+        assert a.comment_id is not None
+        session.add(
+            Attachment(
+                uploader_id=a.uploader_id,
+                ticket_id=ticket_id,
+                comment_id=new_ids[a.comment_id],
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+                storage_key=a.storage_key,
+                is_inline=a.is_inline,
+                created_at=a.created_at,
+            )
+        )
+    await session.flush()
+
+
+async def present_comments(
+    session: AsyncSession, comments: Sequence[TicketComment]
+) -> list[CommentRead]:
+    attachments = await attachments_for_comments(session, [c.id for c in comments])
+    return [
+        CommentRead(
+            id=c.id,
+            ticket_id=c.ticket_id,
+            author_id=c.author_id,
+            body=c.body,
+            html_body=c.html_body,
+            public=c.is_public,
+            via=c.via,
+            created_at=c.created_at,
+            attachments=[AttachmentRead.model_validate(a) for a in attachments[c.id]],
+        )
+        for c in comments
+    ]
