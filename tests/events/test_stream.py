@@ -115,3 +115,26 @@ def test_customer_stream_has_only_their_public_events(server):
         "comment.created",
         "ticket.status_changed",
     ]
+
+
+def test_group_restricted_staff_stream_only_their_groups_tickets(server):
+    agent, agent_headers = _token(server, role="agent")
+    httpx.patch(
+        f"{server}/v1/users/{agent['id']}", json={"ticket_access": "groups"}, headers=ADMIN
+    ).raise_for_status()
+    group = httpx.post(f"{server}/v1/groups", json={"name": "Stream EMEA"}, headers=ADMIN).json()
+    httpx.put(f"{server}/v1/groups/{group['id']}/members/{agent['id']}", headers=ADMIN)
+    outside = _ticket(server, ADMIN, subject="Other group")
+    note = httpx.post(
+        f"{server}/v1/tickets/{outside['id']}/comments",
+        json={"body": "internal zanzibar", "public": False},
+        headers=ADMIN,
+    )
+    assert note.status_code == 201
+    inside = _ticket(server, ADMIN, group_id=group["id"])
+    feed = httpx.get(f"{server}/v1/events", headers=agent_headers).json()["data"]
+    events = read_events(server, agent_headers, len(feed))
+    assert [e["id"] for e in events] == [e["cursor"] for e in feed]
+    tickets = {e["data"]["ticket_id"] for e in events} - {None}
+    assert tickets == {inside["id"]}
+    assert "zanzibar" not in json.dumps(events)

@@ -7,9 +7,11 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    and_,
     any_,
     func,
     literal,
+    not_,
     or_,
     select,
     true,
@@ -18,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import (
+    Event,
     Ticket,
     TicketAccess,
     TicketCc,
@@ -66,3 +69,33 @@ def visible_comments(principal: Principal, ticket_id: int) -> Select[Any]:
     return select(TicketComment).where(
         TicketComment.ticket_id == ticket_id, comment_visibility(principal)
     )
+
+
+# Events about resources only admins may read (webhooks: their URLs carry credentials).
+ADMIN_ONLY_EVENT_PREFIXES = ("webhook.",)
+# An upload not yet attached is its uploader's (and admins'), and so is the event telling it.
+UPLOAD_EVENT = "attachment.created"
+
+
+def event_visibility(principal: Principal) -> ColumnElement[bool]:
+    """Which events staff may read: a ticket's events if they may see the ticket, other
+    events unless they concern admin-only resources or someone else's upload. Customers
+    read only their tickets' public events (``events.feed.customer_events_after``)."""
+    if principal.is_admin and principal.ticket_access == TicketAccess.all:
+        return true()
+    if principal.ticket_access == TicketAccess.all:
+        ticket_events: ColumnElement[bool] = Event.ticket_id.is_not(None)
+    else:
+        # Per event, one primary-key probe of its ticket with the principal's constants.
+        visible = select(Ticket.id).where(
+            Ticket.id == Event.ticket_id, ticket_visibility(principal)
+        )
+        ticket_events = and_(Event.ticket_id.is_not(None), visible.exists())
+    other_events: ColumnElement[bool] = Event.ticket_id.is_(None)
+    if not principal.is_admin:
+        other_events = and_(
+            other_events,
+            *(not_(Event.type.startswith(p)) for p in ADMIN_ONLY_EVENT_PREFIXES),
+            or_(Event.type != UPLOAD_EVENT, Event.actor_id == principal.user_id),
+        )
+    return or_(ticket_events, other_events)

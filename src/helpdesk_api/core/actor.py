@@ -1,7 +1,7 @@
 """Who makes a change, and how it reached us: the same for a request, the worker, a channel or a
 rule, so every writer of tickets speaks through one type."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import Role, Via
@@ -14,10 +14,13 @@ class Actor:
     user_id: int | None  # None: the service itself (SLA timers, rules with no author)
     role: Role | None
     via: Via = Via.api
+    # A person acts within what they may see: changes that spread to other tickets (a
+    # problem's reply to its incidents) reach only those. None: the service, which sees all.
+    principal: Principal | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, principal: Principal, via: Via = Via.api) -> "Actor":
-        return cls(user_id=principal.user_id, role=principal.role, via=via)
+        return cls(user_id=principal.user_id, role=principal.role, via=via, principal=principal)
 
     @classmethod
     def system(cls, via: Via) -> "Actor":

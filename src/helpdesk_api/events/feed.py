@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.access.visibility import ticket_visibility
+from helpdesk_api.access.visibility import event_visibility, ticket_visibility
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.models import Event, Ticket
@@ -54,28 +54,40 @@ def _after(position: Position) -> Any:
 
 
 def events_after(position: Position, types: list[str] | None = None) -> Select[Any]:
+    """Every event (webhook dispatch reads this; people read ``visible_events_after``)."""
     statement = select(Event).where(_after(position), Event.tx_id < SAFE_HORIZON)
     if types:
         statement = statement.where(Event.type.in_(types))
     return statement.order_by(Event.tx_id, Event.id)
 
 
-def customer_events_after(principal: Principal, position: Position) -> Select[Any]:
+def visible_events_after(
+    principal: Principal, position: Position, types: list[str] | None = None
+) -> Select[Any]:
+    """What one caller may read: staff what they may see (``access.event_visibility``),
+    customers their own tickets' public events."""
+    if not principal.is_staff:
+        return customer_events_after(principal, position, types)
+    return events_after(position, types).where(event_visibility(principal))
+
+
+def customer_events_after(
+    principal: Principal, position: Position, types: list[str] | None = None
+) -> Select[Any]:
     """A customer's own tickets' public events only."""
     visible_ticket = select(Ticket.id).where(
         Ticket.id == Event.ticket_id, ticket_visibility(principal)
     )
-    return (
-        select(Event)
-        .where(
-            _after(position),
-            Event.tx_id < SAFE_HORIZON,
-            Event.is_public.is_(True),
-            Event.ticket_id.is_not(None),
-            visible_ticket.exists(),
-        )
-        .order_by(Event.tx_id, Event.id)
+    statement = select(Event).where(
+        _after(position),
+        Event.tx_id < SAFE_HORIZON,
+        Event.is_public.is_(True),
+        Event.ticket_id.is_not(None),
+        visible_ticket.exists(),
     )
+    if types:
+        statement = statement.where(Event.type.in_(types))
+    return statement.order_by(Event.tx_id, Event.id)
 
 
 async def read_page(session: AsyncSession, statement: Select[Any], limit: int) -> list[Event]:

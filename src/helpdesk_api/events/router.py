@@ -10,10 +10,9 @@ from helpdesk_api.core.auth import Authenticated, Principal, Staff
 from helpdesk_api.core.db import DB, TransactionalRoute, to_libpq_url
 from helpdesk_api.events.feed import (
     Position,
-    customer_events_after,
-    events_after,
     position_of,
     read_page,
+    visible_events_after,
 )
 from helpdesk_api.events.notifier import EventNotifier
 from helpdesk_api.events.schemas import EventPage, event_read
@@ -45,7 +44,8 @@ async def list_events(
     """The incremental sync feed, in commit-safe order: every event exactly once, none
     skipped, even while writers are busy. Poll with `after=next_cursor`."""
     position = Position.decode(after, loc=("query", "after"))
-    events = await read_page(session, events_after(position, type or None), limit)
+    statement = visible_events_after(principal, position, type or None)
+    events = await read_page(session, statement, limit)
     last = position_of(events[-1]) if events else position
     return EventPage(
         data=[event_read(e, position_of(e).encode(), for_staff=True) for e in events],
@@ -96,11 +96,7 @@ async def _stream(request: Request, principal: Principal, position: Position) ->
         yield ": connected\n\n"
         while True:
             async with sessionmaker() as session:
-                statement = (
-                    events_after(position)
-                    if principal.is_staff
-                    else customer_events_after(principal, position)
-                )
+                statement = visible_events_after(principal, position)
                 events = await read_page(session, statement, STREAM_BATCH)
             for event in events:
                 position = position_of(event)

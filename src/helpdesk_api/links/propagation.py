@@ -11,6 +11,8 @@ linked ticket by themselves (a reply to all linked tickets, a merge) say so in t
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.permissions import Relation, TicketAction, allows
+from helpdesk_api.access.visibility import visible_tickets
 from helpdesk_api.core.errors import Forbidden, InvalidInput
 from helpdesk_api.links.service import linked_ticket_ids
 from helpdesk_api.models import (
@@ -28,7 +30,7 @@ PROPAGATE_LOC = ("body", "propagate")
 
 
 def _check_propagate(change: TicketChange) -> None:
-    if not change.actor.is_agent:
+    if not allows(change.actor.role, Relation.staff, TicketAction.propagate):
         raise Forbidden("Only agents and admins may propagate a reply to incidents.")
     if not change.changes.comment_public:
         raise InvalidInput("Only a public reply can be propagated.", loc=PROPAGATE_LOC)
@@ -55,8 +57,11 @@ async def propagate_to_incidents(session: AsyncSession, change: TicketChange) ->
     incident_ids = await linked_ticket_ids(session, problem.id, kind=LinkKind.incident)
     if not incident_ids:
         return
+    # Only incidents the actor may see, as a reply to all linked tickets does: a reply never
+    # lands in a group its author cannot read.
+    scope = change.actor.principal
     incidents = await session.scalars(
-        select(Ticket)
+        (select(Ticket) if scope is None else visible_tickets(scope))
         .where(Ticket.id.in_(incident_ids), Ticket.status_category != StatusCategory.closed)
         .order_by(Ticket.id)
         .with_for_update()

@@ -12,14 +12,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.permissions import TicketAction, allows, relation_of, require
 from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.attachments.service import attach_to_comment, attachments_for_comments
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Forbidden, InvalidInput
+from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.html import sanitize_html, text_of
-from helpdesk_api.models import Attachment, Role, Ticket, TicketComment, Via
+from helpdesk_api.models import Attachment, Ticket, TicketComment, Via
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead
 from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_closed
@@ -27,17 +28,15 @@ from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_clos
 BODY_LOC = ("body", "comment", "body")
 
 
-def comment_visibility_for(principal: Principal, public: bool | None) -> bool:
-    """Who may write what: customers only public replies, light agents only private notes."""
-    if principal.role == Role.customer:
-        if public is False:
-            raise Forbidden("Customers cannot write private notes.")
-        return True
-    if principal.role == Role.light_agent:
-        if public is True:
-            raise Forbidden("Light agents write private notes only; an agent must reply.")
-        return False
-    return True if public is None else public
+def comment_visibility_for(
+    principal: Principal, ticket: Ticket | None, public: bool | None
+) -> bool:
+    """A public reply when asked, or by default when the caller may reply (customers and
+    agents); a private note otherwise (light agents). ``ticket`` None: one being opened."""
+    if public is None:
+        public = allows(principal.role, relation_of(principal, ticket), TicketAction.reply)
+    require(principal, ticket, TicketAction.reply if public else TicketAction.note)
+    return public
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,13 @@ class NewComment:
     propagate: bool = False
 
     @classmethod
-    def from_request(cls, principal: Principal, data: CommentCreate) -> "NewComment":
+    def from_request(
+        cls, principal: Principal, ticket: Ticket | None, data: CommentCreate
+    ) -> "NewComment":
         return cls(
             body=data.body,
             html_body=data.html_body,
-            public=comment_visibility_for(principal, data.public),
+            public=comment_visibility_for(principal, ticket, data.public),
             attachment_ids=data.attachment_ids,
             propagate=data.propagate,
         )

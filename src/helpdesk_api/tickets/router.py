@@ -11,9 +11,9 @@ from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
 from helpdesk_api.core.params import ResourceId, Timestamp
 from helpdesk_api.core.tags import normalize_tag
-from helpdesk_api.models import Channel, Priority, StatusCategory, TagCount, Ticket, TicketAudit
+from helpdesk_api.models import Channel, Priority, StatusCategory, Ticket, TicketAudit
 from helpdesk_api.models import TicketType as TicketTypeEnum
-from helpdesk_api.tickets import listing, service, similar
+from helpdesk_api.tickets import listing, service, similar, tagging
 from helpdesk_api.tickets.listing import SlaStatus, TicketFilters, TicketSort
 from helpdesk_api.tickets.representation import present, present_one, present_to_staff
 from helpdesk_api.tickets.schemas import (
@@ -193,22 +193,11 @@ async def list_tags(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> TagPage:
-    """Tags in use, most used first, with how many tickets carry each."""
-    statement = select(TagCount).where(TagCount.ticket_count > 0)
-    if q:
-        prefix = normalize_tag(q, loc=("query", "q"))
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(TagCount.tag.like(f"{escaped}%"))
-    rows, next_cursor = await paginate(
-        session,
-        statement,
-        keys=[
-            SortKey(TagCount.ticket_count, lambda t: t.ticket_count, descending=True),
-            SortKey(TagCount.tag, lambda t: t.tag),
-        ],
-        limit=limit,
-        cursor=cursor,
-        ordering="tags",
+    """Tags in use, most used first, with how many tickets carry each. Staff who see only
+    some groups' tickets count those tickets only, so no other group's tags show."""
+    prefix = normalize_tag(q, loc=("query", "q")) if q else None
+    rows, next_cursor = await tagging.list_tag_counts(
+        session, principal, prefix=prefix, limit=limit, cursor=cursor
     )
     return TagPage(
         data=[TagRead(name=r.tag, ticket_count=r.ticket_count) for r in rows],

@@ -7,6 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.permissions import (
+    Relation,
+    TicketAction,
+    allows,
+    refusal,
+    require,
+)
 from helpdesk_api.access.visibility import visible_tickets
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
@@ -86,8 +93,7 @@ async def _derived_priority(session: AsyncSession, impact: str | None, urgency: 
 async def create_ticket(
     session: AsyncSession, principal: Principal, data: TicketCreate, *, now: datetime
 ) -> Ticket:
-    if principal.role == "light_agent":
-        raise Forbidden("Light agents cannot open tickets; they add private notes.")
+    require(principal, None, TicketAction.open)
     if not principal.is_staff:
         refused = [f for f in STAFF_ONLY_ON_CREATE if f in data.model_fields_set]
         if refused:
@@ -110,7 +116,7 @@ async def create_ticket(
     tags = normalize_tags(data.tags, loc=("body", "tags"))
     await _ensure_external_id_free(session, data.external_id)
     priority = data.priority or await _derived_priority(session, data.impact, data.urgency)
-    first = NewComment.from_request(principal, data.comment)
+    first = NewComment.from_request(principal, None, data.comment)
 
     ticket = Ticket(
         subject=data.subject,
@@ -184,12 +190,12 @@ async def apply_update(
     actor = Actor.of(principal, via)
     if not principal.is_staff:
         await _customer_update(session, principal, actor, ticket, data, changes, now)
-    elif not principal.is_agent and fields - {"comment"}:
-        raise Forbidden("Light agents cannot change tickets; they add private notes.")
+    elif fields - {"comment"}:
+        require(principal, ticket, TicketAction.edit)
     if principal.is_staff and "comment" in fields:
-        comment = NewComment.from_request(principal, data.comment)
+        comment = NewComment.from_request(principal, ticket, data.comment)
         await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
-    if principal.is_agent:
+    if principal.is_staff and allows(principal.role, Relation.staff, TicketAction.edit):
         await _staff_update(session, principal, ticket, data, changes, now)
     if not changes:
         return changes
@@ -207,7 +213,7 @@ async def comment_on_ticket(
     ticket = await get_visible_ticket(session, principal, ticket_id, for_update=True)
     changes = ChangeSet()
     actor = Actor.of(principal)
-    comment = NewComment.from_request(principal, data)
+    comment = NewComment.from_request(principal, ticket, data)
     row = await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
     await session.flush()
     await commit_change(session, ticket, changes, actor=actor, now=now)
@@ -227,12 +233,13 @@ async def _customer_update(
     if refused:
         raise Forbidden(f"Customers cannot change {', '.join(refused)}.")
     if "comment" in data.model_fields_set:
-        comment = NewComment.from_request(principal, data.comment)
+        comment = NewComment.from_request(principal, ticket, data.comment)
         await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
     if "status_id" in data.model_fields_set:
+        require(principal, ticket, TicketAction.solve)
         status = await get_usable_status(session, data.status_id)
         if status.category != StatusCategory.solved:
-            raise Forbidden("Customers may only mark their ticket as solved.")
+            raise refusal(principal.role, TicketAction.edit)
         set_status(ticket, status, changes, now)
 
 
@@ -309,7 +316,7 @@ async def bulk_update(
     now: datetime,
 ) -> list[Ticket]:
     """All or nothing: any refusal rolls back every ticket's change."""
-    if not principal.is_agent:
+    if not allows(principal.role, Relation.staff, TicketAction.edit):
         raise Forbidden("Only agents and admins may update tickets in bulk.")
     # Locking in id order keeps concurrent bulk updates from deadlocking.
     rows = await session.scalars(
