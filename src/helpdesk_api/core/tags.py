@@ -1,8 +1,10 @@
 """Tags: the one normalisation used by users, organisations and tickets alike."""
 
+import unicodedata
 from collections.abc import Sequence
 
 from helpdesk_api.core.errors import InvalidInput
+from helpdesk_api.core.text import is_visible
 
 MAX_TAG_LENGTH = 100
 MAX_TAGS = 100
@@ -15,8 +17,16 @@ def normalize_tag(value: str, *, loc: Sequence[str | int]) -> str:
     """
     tag = value.strip().removeprefix("#").strip().lower()
     tag = "_".join(tag.split())
-    if not tag:
+    if not is_visible(tag):
         raise InvalidInput("A tag must not be empty.", loc=loc, type="tag_empty")
+    invisible = [ch for ch in tag if unicodedata.category(ch) in ("Cc", "Cf")]
+    if invisible:
+        raise InvalidInput(
+            f"A tag must not contain control or invisible characters (found "
+            f"U+{ord(invisible[0]):04X}).",
+            loc=loc,
+            type="tag_invalid",
+        )
     if len(tag) > MAX_TAG_LENGTH:
         raise InvalidInput(
             f"A tag may have at most {MAX_TAG_LENGTH} characters.", loc=loc, type="tag_too_long"

@@ -6,14 +6,15 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel
+from helpdesk_api.core.text import Lines
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-CommentText = Annotated[str, Field(min_length=1, max_length=65_536)]
+CommentText = Annotated[str, Field(min_length=1, max_length=65_536), Lines]
 
 
 class CommentCreate(StrictModel):
-    body: Annotated[str, Field(min_length=1, max_length=65_536)] | None = None
-    html_body: Annotated[str, Field(min_length=1, max_length=262_144)] | None = None
+    body: CommentText | None = None
+    html_body: Annotated[str, Field(min_length=1, max_length=262_144), Lines] | None = None
     public: StrictBool | None = Field(
         default=None,
         description="Public reply (visible to the customer) or private note. Defaults to "

@@ -7,22 +7,23 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, model_va
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.text import OneLine
 from helpdesk_api.models import CcKind, Channel, Level, Priority, StatusCategory, TicketType
 from helpdesk_api.tickets.comment_schemas import CommentCreate
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-Subject = Annotated[str, Field(min_length=1, max_length=500)]
+Subject = Annotated[str, Field(min_length=1, max_length=500), OneLine]
 # Checked again after normalisation (at most 100 characters then); this bounds raw input.
 Tag = Annotated[str, Field(min_length=1, max_length=200)]
 Tags = Annotated[list[Tag], Field(max_length=100)]
-ExternalId = Annotated[str, Field(min_length=1, max_length=255)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=255), OneLine]
 
 
 class RequesterRef(StrictModel):
     """Find the customer by e-mail identity, or create them."""
 
     email: EmailStr
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200), OneLine] | None = None
 
 
 class TicketCreate(StrictModel):
