@@ -10,6 +10,7 @@ from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
 from helpdesk_api.links.router import router as links_router
 from helpdesk_api.merging.router import router as merging_router
+from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.organizations.router import router as organizations_router
 from helpdesk_api.sla.router import router as sla_router
 from helpdesk_api.statuses.router import router as statuses_router
@@ -40,6 +41,7 @@ v1_routers = [
 def build_router() -> APIRouter:
     root = APIRouter()
     root.include_router(health_router)
+    root.include_router(metrics_router)
     for router in v1_routers:
         root.include_router(router, responses=COMMON_RESPONSES)
     return root

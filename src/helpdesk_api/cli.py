@@ -18,6 +18,7 @@ from helpdesk_api.core import migrations
 from helpdesk_api.core.embedded import EmbeddedPostgres
 from helpdesk_api.core.errors import ProblemError
 from helpdesk_api.core.logging import configure_logging
+from helpdesk_api.core.metrics import multiprocess_dir
 from helpdesk_api.core.settings import Settings, get_settings
 from helpdesk_api.main import create_app
 from helpdesk_api.users.bootstrap import bootstrap, create_admin
@@ -80,7 +81,8 @@ def serve(
     """Apply migrations and serve the API (on an embedded PostgreSQL when DATABASE_URL is unset)."""
     settings = get_settings()
     configure_logging(settings.log_level)
-    with _Database(settings) as url:
+    workers = workers or settings.workers
+    with _Database(settings) as url, multiprocess_dir(workers):
         migrations.upgrade(url)
         token = _run_in_session(
             url, lambda s: bootstrap(s, bootstrap_token=settings.bootstrap_token)
@@ -95,7 +97,7 @@ def serve(
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
-            workers=workers or settings.workers,
+            workers=workers,
             log_config=None,
             proxy_headers=True,
         )

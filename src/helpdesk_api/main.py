@@ -8,12 +8,16 @@ from fastapi.routing import APIRoute
 
 from helpdesk_api.api import build_router
 from helpdesk_api.assembly import connect
+from helpdesk_api.core.client_address import ClientAddress
+from helpdesk_api.core.cors import ProblemCORSMiddleware
 from helpdesk_api.core.errors import install_error_handlers
 from helpdesk_api.core.idempotency import install_idempotency
+from helpdesk_api.core.metrics import MetricsMiddleware, instrument_pool, release_pool
 from helpdesk_api.core.middleware import (
     BodySizeLimitMiddleware,
     RateLimitMiddleware,
     RequestContextMiddleware,
+    SecurityHeadersMiddleware,
 )
 from helpdesk_api.core.migrations import head_revisions
 from helpdesk_api.core.openapi import install_openapi
@@ -48,11 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "DATABASE_URL is not set: start the service with `helpdesk-api serve`, "
                 "which provides an embedded PostgreSQL, or set DATABASE_URL."
             )
-        engine, app.state.sessionmaker = connect(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-        )
+        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+        engine, app.state.sessionmaker = connect(settings.database_url, **pool)
+        instrument_pool(engine, **pool)
         app.state.engine = engine
         app.state.migration_heads = head_revisions()
         try:
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if hasattr(app.state, name):
                     delattr(app.state, name)
             await engine.dispose()
+            release_pool(engine, **pool)
 
     app = FastAPI(
         title="helpdesk-api",
@@ -78,16 +81,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_idempotency(app)
     install_openapi(app)
     app.include_router(build_router())
-    # Added innermost first: the request context wraps everything, so 413/429 carry the id.
+    # Added innermost first: the request context wraps everything, so 413/429 carry the id;
+    # CORS wraps the limits, so a browser can read their 413 and 429 too; metrics count all.
     app.add_middleware(
         RateLimitMiddleware,
         per_minute=settings.rate_limit_per_minute,
         burst=settings.rate_limit_burst,
+        client_address=ClientAddress.from_settings(
+            settings.trusted_proxy_header, settings.trusted_proxy_count, settings.trusted_proxies
+        ),
     )
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         overrides={"/v1/attachments": settings.max_attachment_bytes},
     )
+    if settings.cors_origins:
+        app.add_middleware(
+            ProblemCORSMiddleware,
+            origins=settings.cors_origins,
+            max_age=settings.cors_max_age_seconds,
+        )
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     return app

@@ -1,10 +1,15 @@
 """One Settings class, read from the environment (prefix ``HELPDESK_``), grouped by concern."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Lists read from the environment as comma-separated values, as operators write them.
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -31,8 +36,24 @@ class Settings(BaseSettings):
     # Request limits
     max_body_bytes: int = 1_048_576
     max_attachment_bytes: int = 20 * 1024 * 1024
+    # Per user once a token has authenticated, per client address otherwise.
     rate_limit_per_minute: int = 6000
     rate_limit_burst: int = 600
+    # The client address behind a reverse proxy: unset means the peer address is the client.
+    # With a header (X-Forwarded-For, X-Real-IP, …), the client is the entry written by the
+    # trusted_proxy_count-th proxy from the right; with trusted_proxies (addresses or CIDRs),
+    # the header counts only from those peers, and the client is the rightmost entry that is
+    # not one of them.
+    trusted_proxy_header: str | None = None
+    trusted_proxy_count: int = Field(default=1, ge=1, le=20)
+    trusted_proxies: CommaList = []
+
+    # Browsers: origins allowed to call the API cross-origin (CORS); empty means none.
+    cors_origins: CommaList = []
+    cors_max_age_seconds: int = Field(default=600, ge=0)
+
+    # Prometheus metrics at /metrics, for this bearer token only; unset means /metrics is off.
+    metrics_token: str | None = Field(default=None, min_length=16)
 
     idempotency_ttl_hours: int = 24
     sla_warning_fraction: float = Field(default=0.75, gt=0, le=1)  # sla.warning at this share
@@ -45,6 +66,20 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
     webhook_allow_private: bool = False
     webhook_secret_overlap_hours: int = 24
+
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # a ValueError names the bad entry
+        return value
 
     def retry_schedule(self) -> list[float]:
         return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]

@@ -21,6 +21,7 @@ from helpdesk_api.models import Event, Ticket
 
 # The transaction id below which every transaction has finished, as a bigint like tx_id.
 SAFE_HORIZON = text("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +39,10 @@ class Position:
             return cls()
         try:
             tx_id, event_id = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-            if not (isinstance(tx_id, int) and isinstance(event_id, int)):
+            # Out of bigint range, PostgreSQL would refuse the cursor only once a stream is open.
+            if not all(
+                isinstance(v, int) and _BIGINT_MIN <= v <= _BIGINT_MAX for v in (tx_id, event_id)
+            ):
                 raise ValueError
         except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
             raise InvalidInput(

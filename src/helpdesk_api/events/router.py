@@ -75,7 +75,11 @@ async def stream_events(
     """Live events as Server-Sent Events. Reconnect with `Last-Event-ID` (browsers do this by
     themselves) and the stream resumes exactly where it stopped. Staff get every event;
     customers get their own tickets' public events only."""
-    position = Position.decode(last_event_id or after, loc=("header", "Last-Event-ID"))
+    # Decoded before the stream opens: once it has, an error can no longer be a 422.
+    if last_event_id:
+        position = Position.decode(last_event_id, loc=("header", "Last-Event-ID"))
+    else:
+        position = Position.decode(after, loc=("query", "after"))
     return StreamingResponse(
         _stream(request, principal, position),
         media_type="text/event-stream",

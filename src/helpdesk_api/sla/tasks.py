@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.metrics import SLA_BREACHES
 from helpdesk_api.models import Ticket, TicketSlaMetric, Via
 from helpdesk_api.sla import clock
 from helpdesk_api.sla.rows import clock_of, store
@@ -48,6 +49,7 @@ async def _announce(
             session, "sla.breached", actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
             data=_event_data(row),
         )  # fmt: skip
+        SLA_BREACHES.labels(row.metric).inc()
         changes = ChangeSet()
         changes.note(f"sla.{row.metric}", clock.ACTIVE, clock.BREACHED)
         await commit_change(session, ticket, changes, actor=SLA_ACTOR, now=now)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.metrics import record_delivery
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import Webhook, WebhookAttempt, WebhookDelivery
 from helpdesk_api.webhooks.signing import signature_header
@@ -245,6 +246,7 @@ class DeliveryJob:
                     item.webhook_id,
                     "Every delivery failed for the whole retry window.",
                 )
+        record_delivery(values["status"], outcome.duration_ms)
 
     async def close(self) -> None:
         if self.in_flight:

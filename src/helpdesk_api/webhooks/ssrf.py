@@ -17,10 +17,35 @@ class UnsafeDestination(Exception):
     pass
 
 
+# Translators reach the IPv4 address in the low 32 bits (RFC 6052); the local-use prefix
+# (RFC 8215) names a translator of the operator's own, so nothing behind it is known public.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: a translator, relay or tunnel delivers to
+    them, so a private one behind a public-looking IPv6 form is just as private."""
+    embedded: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        embedded.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        embedded.append(address.sixtofour)
+    if address.teredo is not None:
+        embedded.extend(address.teredo)  # (server, client): both carry the traffic
+    if address in _NAT64 or int(address) >> 32 == 0:  # NAT64, or IPv4-compatible ::a.b.c.d
+        embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF))
+    return embedded
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL_USE:
+            return False
+        return all(_is_public(embedded) for embedded in _embedded_ipv4(address))
+    return True
 
 
 async def resolve_destination(url: str, *, allow_private: bool) -> list[str]:

@@ -11,6 +11,7 @@ import signal
 from datetime import UTC, datetime
 
 from helpdesk_api.core.db import to_libpq_url
+from helpdesk_api.core.metrics import observe_job
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.events.notifier import EventNotifier
 from helpdesk_api.worker.jobs import Connect, Job
@@ -41,7 +42,8 @@ async def run_worker(
             waits = [settings.worker_poll_seconds]
             for name, job in list(jobs.items()):
                 try:
-                    due_in = await job(sessionmaker, datetime.now(UTC))
+                    with observe_job(name):
+                        due_in = await job(sessionmaker, datetime.now(UTC))
                 except Exception:
                     logger.exception("job failed", extra={"job": name})
                     continue
