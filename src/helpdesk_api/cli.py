@@ -81,6 +81,9 @@ def serve(
     """Apply migrations and serve the API (on an embedded PostgreSQL when DATABASE_URL is unset)."""
     settings = get_settings()
     configure_logging(settings.log_level)
+    # uvicorn drains on SIGTERM, then raises it again; exit 0 then, as after Ctrl-C, rather
+    # than die of the signal (and, with the embedded PostgreSQL, before it is stopped).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _Database(settings) as url:
         migrations.upgrade(url)
         token = _run_in_session(
@@ -99,6 +102,7 @@ def serve(
             workers=workers or settings.workers,
             log_config=None,
             proxy_headers=True,
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
 
 

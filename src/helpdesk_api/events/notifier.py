@@ -6,6 +6,8 @@ from typing import Any
 
 import asyncpg
 
+from helpdesk_api.core.errors import DatabaseUnavailable
+
 CHANNEL = "helpdesk_events"
 
 
@@ -20,10 +22,14 @@ class EventNotifier:
         async with self._lock:
             if self._connection is not None and not self._connection.is_closed():
                 return
-            self._connection = await asyncpg.connect(self._dsn)
-            await self._connection.add_listener(CHANNEL, self._wake_all)
+            try:
+                self._connection = await asyncpg.connect(self._dsn, timeout=5)
+            except (OSError, TimeoutError) as exc:
+                raise DatabaseUnavailable() from exc
+            await self._connection.add_listener(CHANNEL, self.wake_all)
 
-    def _wake_all(self, *_: object) -> None:
+    def wake_all(self, *_: object) -> None:
+        """Wake every waiting stream: on a notification, or to make them look at shutdown."""
         for waiter in self._waiters:
             waiter.set()
 
