@@ -4,7 +4,7 @@ again soon after the database is back."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -26,9 +26,10 @@ RECOVERY_BOUND_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
-def controlled_pg() -> Iterator[ControlledPostgres]:
+async def controlled_pg() -> AsyncIterator[ControlledPostgres]:
     server = ControlledPostgres()
     try:
+        await server.prepare()
         yield server
     finally:
         server.close()
@@ -36,7 +37,6 @@ def controlled_pg() -> Iterator[ControlledPostgres]:
 
 @pytest.fixture
 async def outage_client(controlled_pg: ControlledPostgres) -> AsyncIterator[httpx.AsyncClient]:
-    await controlled_pg.prepare()
     settings = make_settings(controlled_pg.url, db_pool_size=4, db_max_overflow=4)
     # raise_app_exceptions: an exception escaping the application fails the test, as a
     # reset connection would fail a real client.
@@ -128,6 +128,24 @@ async def test_restart_under_write_load_answers_503_and_loses_nothing(
     finally:
         await connection.close()
     assert stored == acknowledged
+
+
+async def test_event_stream_ends_cleanly_when_the_database_goes_away(
+    outage_client: httpx.AsyncClient, controlled_pg: ControlledPostgres
+) -> None:
+    # The ASGI client returns the body once the stream has ended; an exception escaping the
+    # stream (a reset connection on a real socket) would fail the request instead.
+    stream = asyncio.create_task(outage_client.get("/v1/events/stream", headers=ADMIN))
+    await asyncio.sleep(0.5)
+    assert not stream.done()
+    await asyncio.to_thread(controlled_pg.stop)
+    try:
+        response = await asyncio.wait_for(stream, 10)
+    finally:
+        await asyncio.to_thread(controlled_pg.start)
+    assert response.status_code == 200
+    assert response.text.startswith(": connected")
+    assert response.text.endswith("retry: 2000\n\n")
 
 
 async def test_connection_lost_at_commit_is_503_and_the_pool_recovers(database_url: str) -> None:
