@@ -20,6 +20,8 @@ from helpdesk_api.main import create_app
 from tests.conftest import app_client, make_settings
 from tests.factories import ADMIN, assert_problem
 from tests.reliability.controlled_postgres import ControlledPostgres
+from tests.webhooks.receiver import receiver
+from tests.webhooks.worker_process import running_worker
 
 WRITERS = 6
 RECOVERY_BOUND_SECONDS = 5.0
@@ -146,6 +148,43 @@ async def test_event_stream_ends_cleanly_when_the_database_goes_away(
     assert response.status_code == 200
     assert response.text.startswith(": connected")
     assert response.text.endswith("retry: 2000\n\n")
+
+
+async def test_worker_wakes_on_new_events_again_after_a_restart(
+    controlled_pg: ControlledPostgres,
+) -> None:
+    # Polling is an hour away: only a NOTIFY, on a LISTEN connection made again after the
+    # restart, can bring the second delivery in time.
+    settings = make_settings(controlled_pg.url, webhook_allow_private=True)
+    async with app_client(settings) as client:
+        with receiver() as endpoint:
+            hook = await client.post(
+                "/v1/webhooks",
+                json={"url": endpoint.url, "events": ["ticket.created"]},
+                headers=ADMIN,
+            )
+            assert hook.status_code == 201, hook.text
+            with running_worker(controlled_pg.url, HELPDESK_WORKER_POLL_SECONDS="3600"):
+                await _create_ticket(client)
+                await asyncio.to_thread(endpoint.wait_for, 1)
+                await asyncio.to_thread(controlled_pg.stop)
+                await asyncio.sleep(0.5)
+                await asyncio.to_thread(controlled_pg.start)
+                await _create_ticket(client)
+                await asyncio.to_thread(endpoint.wait_for, 2, 5.0)
+
+
+async def _create_ticket(client: httpx.AsyncClient) -> None:
+    """Create a ticket, retrying through the 503s of a database coming back."""
+    for _ in range(50):
+        response = await client.post(
+            "/v1/tickets", json={"subject": "After", "comment": {"body": "b"}}, headers=ADMIN
+        )
+        if response.status_code == 201:
+            return
+        assert response.status_code == 503, response.text
+        await asyncio.sleep(0.1)
+    raise AssertionError("the API did not come back")
 
 
 async def test_connection_lost_at_commit_is_503_and_the_pool_recovers(database_url: str) -> None:
