@@ -82,6 +82,9 @@ def serve(
     settings = get_settings()
     configure_logging(settings.log_level)
     workers = workers or settings.workers
+    # uvicorn drains on SIGTERM, then raises it again; exit 0 then, as after Ctrl-C, rather
+    # than die of the signal (and, with the embedded PostgreSQL, before it is stopped).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _Database(settings) as url, multiprocess_dir(workers):
         migrations.upgrade(url)
         token = _run_in_session(
@@ -100,6 +103,7 @@ def serve(
             workers=workers,
             log_config=None,
             proxy_headers=True,
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
 
 

@@ -1,5 +1,6 @@
 """create_app(): lifespan, middleware, error handlers."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from helpdesk_api.core.middleware import (
 from helpdesk_api.core.migrations import head_revisions
 from helpdesk_api.core.openapi import install_openapi
 from helpdesk_api.core.settings import Settings, get_settings
+from helpdesk_api.core.shutdown import on_shutdown_signal
 
 API_DESCRIPTION = """
 An API-first help desk: tickets from every channel, public replies and private notes, custom
@@ -37,6 +39,15 @@ def _operation_id(route: APIRoute) -> str:
     name their methods after it, and Python generators turn it back into ``list_tickets``."""
     first, *rest = route.name.split("_")
     return first + "".join(word.capitalize() for word in rest)
+
+
+def _end_streams(app: FastAPI) -> None:
+    """Long-lived responses (the SSE stream) watch this and end, so the server's drain
+    waits only for ordinary requests."""
+    app.state.shutting_down.set()
+    notifier = getattr(app.state, "event_notifier", None)
+    if notifier is not None:
+        notifier.wake_all()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,9 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         instrument_pool(engine, **pool)
         app.state.engine = engine
         app.state.migration_heads = head_revisions()
+        app.state.shutting_down = asyncio.Event()
+        stop_watching = on_shutdown_signal(lambda: _end_streams(app))
         try:
             yield
         finally:
+            stop_watching()
+            _end_streams(app)
             notifier = getattr(app.state, "event_notifier", None)
             if notifier is not None:
                 await notifier.close()

@@ -8,12 +8,17 @@ from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from helpdesk_api.core.errors import DatabaseUnavailable, is_database_outage
 
 _SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"}
 # libpq spells TLS as sslmode; asyncpg calls the same thing ssl.
@@ -42,15 +47,48 @@ def to_libpq_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query)))
 
 
+# A server that does not answer at all (a dropped route, a paused VM) must not hold a
+# request for asyncpg's default minute.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         to_asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        # No pre-ping: it costs a round trip per request; stale connections are recycled.
+        # No pre-ping: it costs a round trip per request. A connection that breaks is
+        # discarded when it fails (_discard_broken_connections), with every other connection
+        # opened before the failure, so after a restart only the requests already in flight
+        # see the old connections.
         pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": "helpdesk-api", "timezone": "UTC"}},
+        connect_args={
+            "server_settings": {"application_name": "helpdesk-api", "timezone": "UTC"},
+            "timeout": CONNECT_TIMEOUT_SECONDS,
+        },
     )
+    event.listen(engine.sync_engine, "handle_error", _discard_broken_connections)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+    return engine
+
+
+def _discard_broken_connections(context: ExceptionContext) -> None:
+    # asyncpg reports some breakages (a server shutdown mid-query, a protocol left in the
+    # middle of an operation) without the connection looking closed, so SQLAlchemy would
+    # hand it out again: "cannot switch to state 12; another operation is in progress".
+    if is_database_outage(context.original_exception):
+        context.is_disconnect = True
+
+
+def _connect_or_unavailable(
+    dialect: Dialect, record: ConnectionPoolEntry, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    # A refused or timed-out connect reaches us as a bare OSError/TimeoutError, which
+    # SQLAlchemy does not wrap; name it here, where it is unambiguous.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        raise DatabaseUnavailable() from exc
 
 
 def create_sessionmaker(

@@ -5,11 +5,13 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -86,6 +88,60 @@ class TooManyRequests(ProblemError):
 
 class ServiceUnavailable(ProblemError):
     status, slug, title = 503, "not-ready", "Service Unavailable"
+
+
+# A restart of PostgreSQL takes about a second; a client retrying sooner only adds load.
+OUTAGE_RETRY_AFTER_SECONDS = 2
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or dropped the connection mid-request."""
+
+    slug = "database-unavailable"
+
+    def __init__(
+        self,
+        detail: str = "The database is unavailable at the moment. Retry shortly; an "
+        "Idempotency-Key makes a retried create safe.",
+    ) -> None:
+        super().__init__(detail, headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)})
+
+
+# SQLSTATEs of a server that is going away or not taking connections: class 08 (connection
+# exception), admin and crash shutdown, "cannot connect now" (starting or stopping), and
+# too many connections.
+_OUTAGE_SQLSTATES = ("57P01", "57P02", "57P03", "53300")
+
+# asyncpg's own errors for a connection that broke under it: "connection is closed",
+# "another operation is in progress", "cannot switch to state …". Their subclasses
+# (DataError, ClientConfigurationError, …) are programming errors and stay 500s.
+_BROKEN_CONNECTION_ERRORS = (
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.exceptions.ProtocolError,
+)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is unreachable (as opposed to refusing a statement).
+
+    Decided in one place for the error mapping, the pool's invalidation and the probes."""
+    if isinstance(exc, DatabaseUnavailable | PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    # SQLAlchemy wraps the dialect's error, which wraps asyncpg's: look at each layer.
+    layer: BaseException | None = exc
+    for _ in range(3):
+        if layer is None:
+            break
+        if type(layer) in _BROKEN_CONNECTION_ERRORS:
+            return True
+        sqlstate = str(getattr(layer, "sqlstate", "") or "")
+        if sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES:
+            return True
+        layer = getattr(layer, "orig", None) or layer.__cause__
+    return False
 
 
 class InvalidInput(ProblemError):
@@ -192,6 +248,8 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
     """Values PostgreSQL cannot store (a NUL character, an out-of-range number) are the
     client's input, not our failure: SQLSTATE class 22 is "data exception"."""
     assert isinstance(exc, DBAPIError)
+    if is_database_outage(exc):
+        return await handle_database_outage(request, exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
     if sqlstate.startswith("22"):
         return problem_response(
@@ -215,6 +273,14 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
     return await handle_unexpected(request, exc)
 
 
+async def handle_database_outage(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning(
+        "database unavailable",
+        extra={"request_id": request.scope.get("request_id"), "error": type(exc).__name__},
+    )
+    return render_problem(request, DatabaseUnavailable())
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"request_id": request.scope.get("request_id")})
     return problem_response(
@@ -230,6 +296,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(DBAPIError, handle_database_error)
+    app.add_exception_handler(PoolTimeout, handle_database_outage)
     app.add_exception_handler(Exception, handle_unexpected)
 
 
@@ -246,4 +313,8 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Request body too large", **_problem_content(Problem)},
     422: {"description": "Validation error", **_problem_content(ValidationProblem)},
     429: {"description": "Rate limit exceeded; see Retry-After", **_problem_content(Problem)},
+    503: {
+        "description": "The database is unavailable; retry after Retry-After seconds",
+        **_problem_content(Problem),
+    },
 }

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     workers: int = 1
     log_level: str = "info"
     access_log: bool = True
+    # On SIGTERM, `serve` finishes requests in flight for at most this long, and `worker`
+    # lets deliveries in flight finish for as long, then releases their leases. Below the
+    # 30 s most platforms wait before they kill.
+    shutdown_timeout_seconds: int = Field(default=20, ge=0)
 
     # Bootstrap: an admin whose API token is this value, created when no admin exists.
     bootstrap_token: str | None = None

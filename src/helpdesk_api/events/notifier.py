@@ -6,6 +6,8 @@ from typing import Any
 
 import asyncpg
 
+from helpdesk_api.core.errors import DatabaseUnavailable
+
 CHANNEL = "helpdesk_events"
 
 
@@ -16,20 +18,27 @@ class EventNotifier:
         self._waiters: set[asyncio.Event] = set()
         self._lock = asyncio.Lock()
 
-    async def _ensure_listening(self) -> None:
+    async def ensure_listening(self) -> None:
+        """Listen again if the connection was lost (a database restart closes it)."""
         async with self._lock:
             if self._connection is not None and not self._connection.is_closed():
                 return
-            self._connection = await asyncpg.connect(self._dsn)
-            await self._connection.add_listener(CHANNEL, self._wake_all)
+            try:
+                self._connection = await asyncpg.connect(self._dsn, timeout=5)
+            except (OSError, TimeoutError) as exc:
+                raise DatabaseUnavailable() from exc
+            await self._connection.add_listener(CHANNEL, self.wake_all)
+            # Losing the connection loses notifications: wake everyone to read and re-listen.
+            self._connection.add_termination_listener(self.wake_all)
 
-    def _wake_all(self, *_: object) -> None:
+    def wake_all(self, *_: object) -> None:
+        """Wake every waiting stream: on a notification, or to make them look at shutdown."""
         for waiter in self._waiters:
             waiter.set()
 
     async def subscribe(self) -> asyncio.Event:
         """Register before reading, so a notification between read and wait is not lost."""
-        await self._ensure_listening()
+        await self.ensure_listening()
         waiter = asyncio.Event()
         self._waiters.add(waiter)
         return waiter

@@ -1,5 +1,6 @@
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -8,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from helpdesk_api.core.auth import Authenticated, Principal, Staff
 from helpdesk_api.core.db import DB, TransactionalRoute, to_libpq_url
+from helpdesk_api.core.errors import OUTAGE_RETRY_AFTER_SECONDS, is_database_outage
 from helpdesk_api.events.feed import (
     Position,
     position_of,
@@ -17,6 +19,7 @@ from helpdesk_api.events.feed import (
 from helpdesk_api.events.notifier import EventNotifier
 from helpdesk_api.events.schemas import EventPage, event_read
 
+logger = logging.getLogger("helpdesk_api.events")
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TransactionalRoute)
 
 HEARTBEAT_SECONDS = 15.0
@@ -88,8 +91,12 @@ async def stream_events(
 
 
 async def _stream(request: Request, principal: Principal, position: Position) -> AsyncIterator[str]:
+    # Once the response has started, an error could only reset the connection. The stream
+    # ends cleanly instead when the server stops or the database goes away, and the client
+    # reconnects (to another process, or a little later) with Last-Event-ID.
+    stopping: asyncio.Event = request.app.state.shutting_down
     notifier = _notifier(request)
-    waiter = await notifier.subscribe()
+    waiter: asyncio.Event | None = None
     sessionmaker = request.app.state.sessionmaker
     loop = asyncio.get_running_loop()
     # Until this moment, new events may be committed but not yet readable: a transaction
@@ -97,8 +104,9 @@ async def _stream(request: Request, principal: Principal, position: Position) ->
     recheck_until = loop.time() + RECHECK_WINDOW_SECONDS
     last_sent = loop.time()
     try:
+        waiter = await notifier.subscribe()
         yield ": connected\n\n"
-        while True:
+        while not stopping.is_set():
             async with sessionmaker() as session:
                 statement = visible_events_after(principal, position)
                 events = await read_page(session, statement, STREAM_BATCH)
@@ -114,8 +122,14 @@ async def _stream(request: Request, principal: Principal, position: Position) ->
             rechecking = loop.time() < recheck_until
             if await notifier.wait(waiter, RECHECK_SECONDS if rechecking else HEARTBEAT_SECONDS):
                 recheck_until = loop.time() + RECHECK_WINDOW_SECONDS
-            if loop.time() - last_sent >= HEARTBEAT_SECONDS:
+            if loop.time() - last_sent >= HEARTBEAT_SECONDS and not stopping.is_set():
                 yield ": keepalive\n\n"
                 last_sent = loop.time()
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        logger.warning("event stream ended: database unavailable")
+        yield f"retry: {OUTAGE_RETRY_AFTER_SECONDS * 1000}\n\n"
     finally:
-        notifier.unsubscribe(waiter)
+        if waiter is not None:
+            notifier.unsubscribe(waiter)

@@ -1,11 +1,22 @@
+import asyncio
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from helpdesk_api.core.errors import PROBLEM_MEDIA_TYPE, Problem, ServiceUnavailable
+from helpdesk_api.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    DatabaseUnavailable,
+    Problem,
+    ServiceUnavailable,
+)
 
 router = APIRouter(tags=["health"])
+
+# A probe must answer before the orchestrator's own timeout (Kubernetes: 1 s by default
+# is common, often raised): a hung connect or an exhausted pool is "not ready", not a hang.
+READY_TIMEOUT_SECONDS = 2.0
 
 
 class Health(BaseModel):
@@ -32,13 +43,14 @@ async def readyz(request: Request) -> Health:
     """The database answers and its schema is at the migrations' head."""
     heads: set[str] = request.app.state.migration_heads
     try:
-        async with request.app.state.engine.connect() as connection:
-            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
-            current = set(rows.scalars())
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            async with request.app.state.engine.connect() as connection:
+                rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+                current = set(rows.scalars())
     except ProgrammingError:
         current = set()
     except Exception as exc:
-        raise ServiceUnavailable("The database cannot be reached.") from exc
+        raise DatabaseUnavailable("The database cannot be reached.") from exc
     if current != heads:
         raise ServiceUnavailable(
             f"The database schema is at {sorted(current)}, not at {sorted(heads)}; "

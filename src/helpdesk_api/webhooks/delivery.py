@@ -3,6 +3,8 @@
 A delivery is claimed with a lease (``claimed_until``) in a short transaction, sent outside
 any transaction, and its outcome written in another. A worker killed mid-delivery simply
 lets its lease expire; another worker then sends the same message (same ``webhook-id``).
+A worker stopped by SIGTERM lets deliveries in flight finish for a while, then abandons the
+rest and releases their leases at once, so another worker need not wait for them to expire.
 """
 
 import asyncio
@@ -63,6 +65,19 @@ class Claimed:
     secrets: list[str]
 
 
+# Hands back a claim that was abandoned: due again now, its unfinished attempt not counted.
+# Only while this worker's claim stands (same attempt, still delivering), so a result that
+# was recorded just before, or a later claim by another worker, is left alone.
+_RELEASE = text(
+    """
+    UPDATE webhook_deliveries
+       SET status = 'pending', attempts = attempts - 1, claimed_until = NULL,
+           next_attempt_at = now()
+     WHERE id = :id AND attempts = :attempts AND status = 'delivering'
+    """
+)
+
+
 @dataclass(frozen=True)
 class Outcome:
     status_code: int | None
@@ -95,7 +110,8 @@ class DeliveryJob:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schedule = settings.retry_schedule()
-        self.in_flight: set[asyncio.Task[None]] = set()
+        self.in_flight: dict[asyncio.Task[None], Claimed] = {}
+        self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.client = httpx.AsyncClient(
             timeout=settings.webhook_timeout_seconds, follow_redirects=False
         )
@@ -103,12 +119,13 @@ class DeliveryJob:
     async def __call__(
         self, sessionmaker: async_sessionmaker[AsyncSession], now: datetime
     ) -> float | None:
+        self.sessionmaker = sessionmaker
         capacity = self.settings.worker_concurrency - len(self.in_flight)
         if capacity > 0:
             for item in await self._claim(sessionmaker, capacity):
                 task = asyncio.create_task(self._deliver(sessionmaker, item))
-                self.in_flight.add(task)
-                task.add_done_callback(self.in_flight.discard)
+                self.in_flight[task] = item
+                task.add_done_callback(self._forget)
         return await self._seconds_until_due(sessionmaker)
 
     async def _claim(
@@ -248,10 +265,32 @@ class DeliveryJob:
                 )
         record_delivery(values["status"], outcome.duration_ms)
 
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.pop(task, None)
+
     async def close(self) -> None:
+        """Let deliveries in flight finish within the shutdown timeout; release the rest."""
         if self.in_flight:
-            await asyncio.wait(self.in_flight, timeout=self.settings.webhook_timeout_seconds + 5)
+            await asyncio.wait(set(self.in_flight), timeout=self.settings.shutdown_timeout_seconds)
+        abandoned = dict(self.in_flight)
+        for task in abandoned:
+            task.cancel()
+        if abandoned:
+            await asyncio.wait(set(abandoned))
+            await self._release(list(abandoned.values()))
         await self.client.aclose()
+
+    async def _release(self, items: list[Claimed]) -> None:
+        if self.sessionmaker is None:
+            return
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                for item in items:
+                    await session.execute(_RELEASE, {"id": item.id, "attempts": item.attempts})
+        except Exception:  # the leases then expire on their own, as after a crash
+            logger.exception("could not release delivery leases")
+            return
+        logger.info("released delivery leases", extra={"delivery_ids": [i.id for i in items]})
 
 
 def _ms(started: float) -> int:

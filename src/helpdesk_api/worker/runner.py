@@ -11,12 +11,15 @@ import signal
 from datetime import UTC, datetime
 
 from helpdesk_api.core.db import to_libpq_url
+from helpdesk_api.core.errors import is_database_outage
 from helpdesk_api.core.metrics import observe_job
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.events.notifier import EventNotifier
 from helpdesk_api.worker.jobs import Connect, Job
 
 logger = logging.getLogger("helpdesk_api.worker")
+# While the database is away no NOTIFY can wake the worker: try again this often.
+RELISTEN_SECONDS = 1.0
 
 
 async def run_worker(
@@ -40,12 +43,21 @@ async def run_worker(
     try:
         while not stop.is_set():
             waits = [settings.worker_poll_seconds]
+            try:
+                await notifier.ensure_listening()
+            except Exception as exc:
+                # The database is away; the jobs log their own failures.
+                logger.warning("cannot listen for events", extra={"error": repr(exc)})
+                waits.append(RELISTEN_SECONDS)
             for name, job in list(jobs.items()):
                 try:
                     with observe_job(name):
                         due_in = await job(sessionmaker, datetime.now(UTC))
-                except Exception:
-                    logger.exception("job failed", extra={"job": name})
+                except Exception as exc:
+                    if is_database_outage(exc):
+                        logger.warning("job waits for the database", extra={"job": name})
+                    else:
+                        logger.exception("job failed", extra={"job": name})
                     continue
                 if due_in is not None:
                     waits.append(due_in)
