@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
+from helpdesk_api.auth.throttle import purge_forgotten as purge_login_throttles
 from helpdesk_api.conversations.router import router as conversations_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
 from helpdesk_api.core.idempotency import purge_expired_keys
@@ -53,6 +54,7 @@ def register_ticket_hooks() -> None:
 def register_worker_jobs(settings: Settings) -> None:
     """What `helpdesk-api worker` runs."""
     JOBS["idempotency-purge"] = purge_expired_keys
+    JOBS["login-throttle-purge"] = purge_login_throttles
     JOBS["webhook-dispatch"] = dispatch_events
     JOBS["webhook-delivery"] = DeliveryJob(settings)
     JOBS["sla"] = process_due_sla
