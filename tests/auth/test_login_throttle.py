@@ -125,7 +125,8 @@ async def test_parallel_guesses_get_no_more_attempts_than_sequential_ones(client
 
 async def test_a_flood_of_logins_does_not_stall_other_requests(app, client):
     """While every password thread is busy, queued logins wait off the event loop and hold
-    no database connection (the test pool has 15): /v1/me still answers."""
+    no database connection (the test pool has 15): /v1/me still answers. The e-mails are
+    unknown, so this also shows they queue for a (dummy) hash check like any other login."""
     release = threading.Event()
     blockers = [
         asyncio.create_task(passwords.run_in_password_pool(release.wait))

@@ -7,7 +7,6 @@ from sqlalchemy.orm import selectinload
 from helpdesk_api.core.auth import Admin, Authenticated, Staff
 from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.errors import Forbidden
 from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
@@ -110,19 +109,10 @@ async def create_token(
     data: TokenCreate | None = None,
 ) -> TokenCreated:
     """Create a token; `expires_at` is capped at the calling token's own expiry."""
-    if principal.user_id != user.id and not principal.is_admin:
-        raise Forbidden("Only admins may create tokens for other users.")
-    if not user.is_active:
-        raise Forbidden(f"User {user.id} is deactivated; reactivate them first.")
-    data = data or TokenCreate()
-    max_days = request.app.state.settings.token_max_lifetime_days
-    expires_at = tokens.token_expiry(
-        data.expires_at,
-        now=now,
-        max_lifetime=timedelta(days=max_days),
-        parent_expires_at=principal.token_expires_at,
+    max_lifetime = timedelta(days=request.app.state.settings.token_max_lifetime_days)
+    row, token = await tokens.create_token(
+        session, principal, user, data or TokenCreate(), now=now, max_lifetime=max_lifetime
     )
-    row, token = await tokens.issue_token(session, user.id, data.name, expires_at=expires_at)
     return TokenCreated(
         id=row.id,
         name=row.name,

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.core.auth import TOKEN_PREFIX, generate_token, hash_token
-from helpdesk_api.core.errors import InvalidInput, NotFound
+from helpdesk_api.core.auth import TOKEN_PREFIX, Principal, generate_token, hash_token
+from helpdesk_api.core.errors import Forbidden, InvalidInput, NotFound
 from helpdesk_api.core.pagination import SortKey, paginate
-from helpdesk_api.models import ApiToken
-from helpdesk_api.users.schemas import TokenPage, TokenRead
+from helpdesk_api.models import ApiToken, User
+from helpdesk_api.users.schemas import TokenCreate, TokenPage, TokenRead
 
 # "hd_" and 7 characters of the secret: enough to tell tokens apart at a glance; the ~250 bits
 # left unrevealed keep it unguessable.
@@ -69,6 +69,28 @@ async def issue_token(
     await session.flush()
     await session.refresh(row, attribute_names=["created_at"])
     return row, token
+
+
+async def create_token(
+    session: AsyncSession,
+    principal: Principal,
+    user: User,
+    data: TokenCreate,
+    *,
+    now: datetime,
+    max_lifetime: timedelta,
+) -> tuple[ApiToken, str]:
+    if principal.user_id != user.id and not principal.is_admin:
+        raise Forbidden("Only admins may create tokens for other users.")
+    if not user.is_active:
+        raise Forbidden(f"User {user.id} is deactivated; reactivate them first.")
+    expires_at = token_expiry(
+        data.expires_at,
+        now=now,
+        max_lifetime=max_lifetime,
+        parent_expires_at=principal.token_expires_at,
+    )
+    return await issue_token(session, user.id, data.name, expires_at=expires_at)
 
 
 async def revoke_tokens(
