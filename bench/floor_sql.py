@@ -23,7 +23,8 @@ import asyncpg
 
 TS = "TIMESTAMP WITH TIME ZONE"
 TOKEN_SQL = (
-    "SELECT api_tokens.id, api_tokens.last_used_at, users.id AS user_id, users.role, "
+    "SELECT api_tokens.id, api_tokens.last_used_at, api_tokens.expires_at, users.id AS user_id, "
+    "users.role, "
     "users.name, users.ticket_access, (SELECT coalesce(array_agg(group_memberships.group_id), "
     "$1::BIGINT[]) AS coalesce_1 FROM group_memberships "
     "WHERE group_memberships.user_id = users.id) AS group_ids, CASE WHEN "
@@ -32,8 +33,11 @@ TOKEN_SQL = (
     "ON organizations.id = users.organization_id WHERE api_tokens.token_hash = $2::BYTEA "
     "AND api_tokens.revoked_at IS NULL AND users.is_active IS true"
 )
-TOKEN_TOUCH_SQL = f"UPDATE api_tokens SET last_used_at=$1::{TS} WHERE api_tokens.id = $2::BIGINT"
-TOKEN_TOUCH_EVERY = timedelta(minutes=5)
+TOKEN_TOUCH_SQL = (
+    f"UPDATE api_tokens SET last_used_at=$1::{TS} WHERE api_tokens.id = $2::BIGINT AND "
+    f"(api_tokens.last_used_at IS NULL OR api_tokens.last_used_at < $3::{TS})"
+)
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 _USER_COLUMNS = (
     "users.name, users.role, users.is_active, users.password_hash, users.ticket_access, "
     "users.locale, users.time_zone, users.notes, users.organization_id, users.tags, "
@@ -147,8 +151,11 @@ class Request:
         row = await self.conn.fetchrow(TOKEN_SQL, [], token_hash)
         if row is None:
             raise Unauthorized
-        if row["last_used_at"] is None or self.now - row["last_used_at"] > TOKEN_TOUCH_EVERY:
-            await self.conn.execute(TOKEN_TOUCH_SQL, self.now, row["id"])
+        if row["expires_at"] is not None and row["expires_at"] <= self.now:
+            raise Unauthorized
+        stale_before = self.now - TOKEN_TOUCH_EVERY
+        if row["last_used_at"] is None or row["last_used_at"] < stale_before:
+            await self.conn.execute(TOKEN_TOUCH_SQL, self.now, row["id"], stale_before)
         self.actor_id = row["user_id"]
 
     async def status(self, status_id: int) -> asyncpg.Record:

@@ -7,6 +7,7 @@ Whatever changes tickets (a request, a worker job, a channel, a rule) gets its s
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from helpdesk_api.auth.throttle import purge_forgotten as purge_login_throttles
 from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.idempotency import purge_expired_keys
 from helpdesk_api.core.settings import Settings
@@ -40,6 +41,7 @@ def worker_jobs(settings: Settings) -> dict[str, Job]:
     """What `helpdesk-api worker` runs."""
     return {
         "idempotency-purge": purge_expired_keys,
+        "login-throttle-purge": purge_login_throttles,
         "webhook-dispatch": dispatch_events,
         "webhook-delivery": DeliveryJob(settings),
         "sla": process_due_sla,

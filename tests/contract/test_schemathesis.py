@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.database import ADMIN_TOKEN
@@ -39,6 +39,9 @@ EXCLUDED_CHECKS = [positive_data_acceptance, negative_data_rejection]
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_and_never_fails(case, server_url):
+    # Revoking the admin's own token (the first one seeded, id 1) would turn every later case
+    # into a 401 and hollow out the run; every other token id is sent as generated.
+    assume(not (case.method == "DELETE" and (case.path_parameters or {}).get("token_id") == 1))
     case.call_and_validate(
         base_url=server_url,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},

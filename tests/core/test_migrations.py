@@ -97,3 +97,33 @@ async def test_search_documents_are_filled_for_tickets_that_existed_before(
             await connection.close()
     finally:
         await pg_server.drop_database(url)
+
+
+async def test_token_lifecycle_keeps_existing_tokens_both_ways(pg_server, template_ready):
+    url = await pg_server.create_database(template=None)
+    try:
+        await asyncio.to_thread(migrations.upgrade, url, "0007")
+        connection = await asyncpg.connect(to_libpq_url(url))
+        try:
+            user_id = await connection.fetchval(
+                "INSERT INTO users (name, role) VALUES ('Ann', 'agent') RETURNING id"
+            )
+            await connection.execute(
+                "INSERT INTO api_tokens (user_id, token_hash, name) VALUES ($1, 'x', 'old')",
+                user_id,
+            )
+            await asyncio.to_thread(migrations.upgrade, url, "0008")
+            row = await connection.fetchrow("SELECT name, expires_at, prefix FROM api_tokens")
+            assert dict(row) == {"name": "old", "expires_at": None, "prefix": None}
+            await connection.execute(
+                "INSERT INTO login_throttles (scope, key, failures, last_failure_at) "
+                "VALUES ('account', 'ann@example.com', 3, now())"
+            )
+            await asyncio.to_thread(migrations.downgrade, url, "0007")
+            assert await connection.fetchval("SELECT name FROM api_tokens") == "old"
+            assert await connection.fetchval("SELECT to_regclass('login_throttles')") is None
+            await asyncio.to_thread(migrations.upgrade, url)
+        finally:
+            await connection.close()
+    finally:
+        await pg_server.drop_database(url)

@@ -3,20 +3,23 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ARRAY, BigInteger, bindparam, case, func, literal, select, update
+from sqlalchemy import ARRAY, BigInteger, bindparam, case, func, literal, or_, select, update
 
+from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB
 from helpdesk_api.core.errors import Forbidden, Unauthorized
 from helpdesk_api.models import ApiToken, GroupMembership, Organization, Role, User
 
 TOKEN_PREFIX = "hd_"
-# Writing last_used_at on every request would turn every read into a write.
-_LAST_USED_RESOLUTION = timedelta(minutes=5)
+# Writing last_used_at on every request would turn every read into a write: it is written
+# only when the value read with the token is older than this, and the UPDATE re-checks that,
+# so concurrent requests on one token write it once.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 _GROUP_IDS = (
     select(func.coalesce(func.array_agg(GroupMembership.group_id), literal([], ARRAY(BigInteger))))
@@ -30,6 +33,7 @@ _PRINCIPAL_BY_TOKEN = (
     select(
         ApiToken.id,
         ApiToken.last_used_at,
+        ApiToken.expires_at,
         User.id.label("user_id"),
         User.role,
         User.name,
@@ -68,6 +72,8 @@ class Principal:
     # (its statistics tell a group of 100 tickets from one of 300,000; a subquery hides that).
     group_ids: tuple[int, ...] = ()
     shared_organization_id: int | None = None
+    # Tokens created with this token are capped at it (users.tokens).
+    token_expires_at: datetime | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -87,6 +93,7 @@ async def get_principal(
     request: Request,
     session: DB,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    now: Now,
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
@@ -94,10 +101,19 @@ async def get_principal(
     row = (await session.execute(_PRINCIPAL_BY_TOKEN, {"token_hash": token_hash})).one_or_none()
     if row is None:
         raise Unauthorized("The bearer token is not valid, or has been revoked.")
-    now = datetime.now(UTC)
-    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+    # Checked here rather than in the statement, so the client learns why.
+    if row.expires_at is not None and row.expires_at <= now:
+        expired = row.expires_at.isoformat().replace("+00:00", "Z")
+        raise Unauthorized(f"The bearer token expired at {expired}.")
+    stale_before = now - _LAST_USED_RESOLUTION
+    if row.last_used_at is None or row.last_used_at < stale_before:
         await session.execute(
-            update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+            update(ApiToken)
+            .where(
+                ApiToken.id == row.id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < stale_before),
+            )
+            .values(last_used_at=now)
         )
     principal = Principal(
         user_id=row.user_id,
@@ -107,6 +123,7 @@ async def get_principal(
         token_id=row.id,
         group_ids=tuple(row.group_ids),
         shared_organization_id=row.shared_organization_id,
+        token_expires_at=row.expires_at,
     )
     request.state.principal = principal
     return principal

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     # Prometheus metrics at /metrics, for this bearer token only; unset means /metrics is off.
     metrics_token: str | None = Field(default=None, min_length=16)
 
+    # Password logins. After the free failures in a row, an account (the e-mail as typed) or a
+    # client address must wait base seconds, twice as long after each further failure, up to
+    # the maximum; failures older than the memory are forgotten. 0 free failures: no limit.
+    login_free_failures_per_account: int = Field(default=5, ge=0)
+    login_free_failures_per_address: int = Field(default=20, ge=0)
+    login_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    login_failure_memory_seconds: float = Field(default=3600.0, gt=0)
+
+    # API tokens: an explicit expires_at may lie at most this far ahead.
+    token_max_lifetime_days: int = Field(default=365, ge=1, le=36_500)
+
     idempotency_ttl_hours: int = 24
     sla_warning_fraction: float = Field(default=0.75, gt=0, le=1)  # sla.warning at this share
 

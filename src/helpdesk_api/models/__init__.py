@@ -4,6 +4,7 @@ from helpdesk_api.models.base import Base
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership
 from helpdesk_api.models.idempotency import IdempotencyKey
+from helpdesk_api.models.login_throttle import LoginThrottle
 from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
 from helpdesk_api.models.sla import (
@@ -55,6 +56,7 @@ __all__ = [
     "IdentityKind",
     "Level",
     "LinkKind",
+    "LoginThrottle",
     "Organization",
     "Priority",
     "PriorityMatrixCell",

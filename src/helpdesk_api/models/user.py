@@ -110,5 +110,10 @@ class ApiToken(IdMixin, Base):
     token_hash: Mapped[bytes] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(100), default="api")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Written at most once a minute per token (core.auth), so listings show it roughly.
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    # The first characters of the secret, so people can tell their tokens apart in a list;
+    # NULL for tokens issued before it was kept and for a chosen bootstrap token.
+    prefix: Mapped[str | None] = mapped_column(String(16))

@@ -6,7 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpdesk_api.core.auth import hash_token
 from helpdesk_api.models import ApiToken, Role, TicketAccess, User
 from helpdesk_api.users.schemas import UserCreate
-from helpdesk_api.users.service import create_user, issue_token
+from helpdesk_api.users.service import create_user
+from helpdesk_api.users.tokens import issue_token
 
 BOOTSTRAP_EMAIL = "admin@localhost"
 # Serialises concurrent first starts against one database.

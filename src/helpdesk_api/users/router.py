@@ -1,16 +1,18 @@
-from fastapi import APIRouter, Response, status
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Admin, Authenticated, Staff
+from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.errors import Forbidden
 from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
 from helpdesk_api.core.params import ResourceId
 from helpdesk_api.models import Role, User
-from helpdesk_api.users import service
+from helpdesk_api.users import service, tokens
 from helpdesk_api.users.dependencies import UserId, VisibleUser
 from helpdesk_api.users.schemas import (
     IdentityCreate,
@@ -18,6 +20,7 @@ from helpdesk_api.users.schemas import (
     MeRead,
     TokenCreate,
     TokenCreated,
+    TokenPage,
     UserCreate,
     UserPage,
     UserRead,
@@ -98,14 +101,50 @@ async def deactivate_user(
 
 @router.post("/{user_id}/tokens", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 async def create_user_token(
-    user: VisibleUser, session: DB, principal: Authenticated, data: TokenCreate | None = None
+    user: VisibleUser,
+    session: DB,
+    principal: Authenticated,
+    request: Request,
+    now: Now,
+    data: TokenCreate | None = None,
 ) -> TokenCreated:
-    if principal.user_id != user.id and not principal.is_admin:
-        raise Forbidden("Only admins may create tokens for other users.")
-    if not user.is_active:
-        raise Forbidden(f"User {user.id} is deactivated; reactivate them first.")
-    row, token = await service.issue_token(session, user.id, (data or TokenCreate()).name)
-    return TokenCreated(id=row.id, name=row.name, token=token, created_at=row.created_at)
+    """Create a token; `expires_at` is capped at the calling token's own expiry."""
+    max_lifetime = timedelta(days=request.app.state.settings.token_max_lifetime_days)
+    row, token = await tokens.create_token(
+        session, principal, user, data or TokenCreate(), now=now, max_lifetime=max_lifetime
+    )
+    return TokenCreated(
+        id=row.id,
+        name=row.name,
+        token=token,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+@router.get("/{user_id}/tokens")
+async def list_user_tokens(
+    user_id: UserId,
+    session: DB,
+    principal: Admin,
+    now: Now,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> TokenPage:
+    """A user's live tokens (neither revoked nor expired); never a secret or its hash."""
+    await service.get_user(session, user_id)
+    return await tokens.list_tokens(session, user_id, now=now, limit=limit, cursor=cursor)
+
+
+@router.delete("/{user_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_user_token(
+    user_id: UserId, token_id: ResourceId, session: DB, principal: Admin, now: Now
+) -> None:
+    """Revoke one token of the user; tokens created with it stay valid. A token of another
+    user is `404`."""
+    await service.get_user(session, user_id)
+    await tokens.revoke_token(session, user_id, token_id, now=now)
 
 
 @router.get("/{user_id}/identities")

@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from helpdesk_api.core.pagination import Page
+from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import StrictModel, omittable
 from helpdesk_api.models import IdentityKind, Role, TicketAccess
 
@@ -109,15 +110,52 @@ class MeRead(BaseModel):
     organization_id: int | None = None
 
 
+TokenName = Annotated[str, Field(min_length=1, max_length=100)]
+TokenExpiry = Annotated[
+    Timestamp | None,
+    Field(
+        description="When the token stops working: in the future, at most "
+        "`HELPDESK_TOKEN_MAX_LIFETIME_DAYS` (365) days ahead; none means no expiry. A token "
+        "created with an expiring token never outlives it: a later or missing value is "
+        "capped at the calling token's expiry.",
+    ),
+]
+
+
 class TokenCreate(StrictModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] = "api"
+    name: TokenName = "api"
+    expires_at: TokenExpiry = None
 
 
 class TokenCreated(BaseModel):
     id: int
     name: str
     token: str = Field(description="Shown once; only a hash is stored.")
+    prefix: str | None = Field(description="The token's first characters, as listings show it.")
     created_at: datetime
+    expires_at: datetime | None
+
+
+class TokenRead(BaseModel):
+    """A token as listings show it: never the secret, never its hash."""
+
+    id: int
+    name: str
+    prefix: str | None = Field(
+        description="The first characters of the token (`hd_` and 7 more), to tell tokens "
+        "apart; null for tokens issued before prefixes were kept and for a chosen bootstrap "
+        "token.",
+        examples=["hd_Xy3kP9a"],
+    )
+    created_at: datetime
+    last_used_at: datetime | None = Field(
+        description="Updated at most once a minute, so it may lag by that much."
+    )
+    expires_at: datetime | None
+
+
+class TokenPage(Page[TokenRead]):
+    pass
 
 
 class UserPage(Page[UserRead]):

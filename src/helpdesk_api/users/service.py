@@ -3,18 +3,17 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from helpdesk_api.core.auth import Principal, generate_token, hash_token
+from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import (
     STAFF_ROLES,
-    ApiToken,
     GroupMembership,
     IdentityKind,
     Organization,
@@ -26,6 +25,7 @@ from helpdesk_api.models import (
 from helpdesk_api.users.identities import normalize_identity
 from helpdesk_api.users.passwords import hash_password
 from helpdesk_api.users.schemas import IdentityRead, MeRead, UserCreate, UserRead, UserUpdate
+from helpdesk_api.users.tokens import revoke_tokens
 
 _ORGANIZATION_LOC = ("body", "organization_id")
 
@@ -127,7 +127,7 @@ async def create_user(
     user = User(
         name=data.name,
         role=data.role,
-        password_hash=hash_password(data.password) if data.password else None,
+        password_hash=await hash_password(data.password) if data.password else None,
         ticket_access=data.ticket_access,
         locale=data.locale,
         time_zone=data.time_zone,
@@ -202,14 +202,6 @@ async def ensure_organization_exists(session: AsyncSession, organization_id: int
         )
 
 
-async def revoke_tokens(session: AsyncSession, user_id: int) -> None:
-    await session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
-
-
 async def update_user(
     session: AsyncSession, actor: Principal, user: User, data: UserUpdate
 ) -> User:
@@ -238,13 +230,16 @@ async def update_user(
             changes.append({"field": name, "from": getattr(user, name), "to": fields[name]})
             setattr(user, name, fields[name])
     if fields.get("password"):
-        user.password_hash = hash_password(fields["password"])
+        user.password_hash = await hash_password(fields["password"])
         changes.append({"field": "password", "from": None, "to": None})
+        # Whoever knew the old password may have minted tokens with it: all of them go, but
+        # the token making this change when it is the user's own (they stay signed in).
+        await revoke_tokens(session, user.id, now=datetime.now(UTC), keep_token_id=actor.token_id)
     if fields.get("email"):
         await _set_primary_email(session, user, fields["email"])
         changes.append({"field": "email", "from": None, "to": fields["email"]})
     if fields.get("is_active") is False:
-        await revoke_tokens(session, user.id)
+        await revoke_tokens(session, user.id, now=datetime.now(UTC))
     if fields.get("role") == Role.customer and any(c["field"] == "role" for c in changes):
         await _leave_groups(session, actor, user.id)
     if changes:
@@ -360,12 +355,3 @@ async def remove_identity(
             ],
         },
     )
-
-
-async def issue_token(session: AsyncSession, user_id: int, name: str) -> tuple[ApiToken, str]:
-    token = generate_token()
-    row = ApiToken(user_id=user_id, token_hash=hash_token(token), name=name)
-    session.add(row)
-    await session.flush()
-    await session.refresh(row, attribute_names=["created_at"])
-    return row, token
