@@ -23,7 +23,8 @@ import asyncpg
 
 TS = "TIMESTAMP WITH TIME ZONE"
 TOKEN_SQL = (
-    "SELECT api_tokens.id, api_tokens.last_used_at, api_tokens.expires_at, users.id AS user_id, "
+    "SELECT api_tokens.id, api_tokens.last_used_at, api_tokens.expires_at, "
+    "api_tokens.acts_for_requesters, users.id AS user_id, "
     "users.role, "
     "users.name, users.ticket_access, (SELECT coalesce(array_agg(group_memberships.group_id), "
     "$1::BIGINT[]) AS coalesce_1 FROM group_memberships "

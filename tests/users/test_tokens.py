@@ -28,7 +28,9 @@ async def test_listing_shows_prefix_and_dates_but_never_the_secret(client, clock
     second = await _mint(client, user["id"], ADMIN, name="ci")
     listed = await _my_tokens(client, bearer(first["token"]))
     assert [t["name"] for t in listed] == ["laptop", "ci"]
-    assert set(listed[0]) == {"id", "name", "prefix", "created_at", "last_used_at", "expires_at"}
+    assert set(listed[0]) == {
+        "id", "name", "prefix", "created_at", "last_used_at", "expires_at", "acts_for_requesters",
+    }  # fmt: skip
     assert listed[0]["prefix"] == first["token"][:10] == first["prefix"]
     assert listed[1]["prefix"] == second["token"][:10]
     assert listed[0]["last_used_at"] == iso(clock.now)

@@ -34,6 +34,7 @@ _PRINCIPAL_BY_TOKEN = (
         ApiToken.id,
         ApiToken.last_used_at,
         ApiToken.expires_at,
+        ApiToken.acts_for_requesters,
         User.id.label("user_id"),
         User.role,
         User.name,
@@ -74,6 +75,8 @@ class Principal:
     shared_organization_id: int | None = None
     # Tokens created with this token are capped at it (users.tokens).
     token_expires_at: datetime | None = None
+    # The token may write comments on behalf of a ticket's customers (a relay's token).
+    acts_for_requesters: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -124,6 +127,7 @@ async def get_principal(
         group_ids=tuple(row.group_ids),
         shared_organization_id=row.shared_organization_id,
         token_expires_at=row.expires_at,
+        acts_for_requesters=row.acts_for_requesters,
     )
     request.state.principal = principal
     return principal

@@ -117,3 +117,6 @@ class ApiToken(IdMixin, Base):
     # The first characters of the secret, so people can tell their tokens apart in a list;
     # NULL for tokens issued before it was kept and for a chosen bootstrap token.
     prefix: Mapped[str | None] = mapped_column(String(16))
+    # A relay's token (a mail or chat gateway) may write comments on behalf of a ticket's
+    # customers, so their follow-ups count as the customer's, not as agent replies.
+    acts_for_requesters: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -26,6 +26,13 @@ class CommentCreate(StrictModel):
         description="On a public reply to a `problem` ticket: copy the reply to every linked "
         "incident (audited `via: problem`).",
     )
+    author_id: Id | None = Field(
+        default=None,
+        description="Write the comment on behalf of this customer: the ticket's requester, or "
+        "a customer copied on it. Needs a relay's token (`acts_for_requesters`); the comment is "
+        "then the customer's public message (it reopens a waiting ticket and counts as the "
+        "customer's for SLAs). Accepted on ticket creation and on `POST …/comments`.",
+    )
 
     @model_validator(mode="after")
     def _has_text(self) -> "CommentCreate":

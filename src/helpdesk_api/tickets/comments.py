@@ -17,10 +17,19 @@ from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.attachments.service import attach_to_comment, attachments_for_comments
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import InvalidInput
+from helpdesk_api.core.errors import Forbidden, InvalidInput
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.html import sanitize_html, text_of
-from helpdesk_api.models import Attachment, Ticket, TicketComment, Via
+from helpdesk_api.models import (
+    Attachment,
+    CcKind,
+    Role,
+    Ticket,
+    TicketCc,
+    TicketComment,
+    User,
+    Via,
+)
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead
 from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_closed
@@ -50,6 +59,8 @@ class NewComment:
     copy_of: TicketComment | None = None  # keep that comment's author, text and files
     via: Via | None = None  # where the comment came in, when not the actor's path
     propagate: bool = False
+    uploaded_by: int | None = None  # whose uploads it attaches, when not its author's (a relay)
+    relayed_by: int | None = None  # the relay's user, when written on a customer's behalf
 
     @classmethod
     def from_request(
@@ -67,6 +78,56 @@ class NewComment:
     def copied(cls, original: TicketComment) -> "NewComment":
         return cls(body=original.body, html_body=original.html_body, public=original.is_public,
                    copy_of=original)  # fmt: skip
+
+
+async def relayed_author(
+    session: AsyncSession,
+    principal: Principal,
+    data: CommentCreate,
+    *,
+    requester_id: int,
+    ticket_id: int | None,
+    loc: tuple[str, ...],
+) -> tuple[Actor, NewComment]:
+    """A relay writing for a ticket's customer: the comment, and the customer as its actor,
+    so the message counts as the customer's (reopens a waiting ticket, moves SLA clocks as
+    a customer's follow-up, never as an agent's reply)."""
+    assert data.author_id is not None
+    if not principal.acts_for_requesters:
+        raise Forbidden(
+            "Only a relay's token (acts_for_requesters) may write on behalf of a customer."
+        )
+    if data.public is False:
+        raise InvalidInput(
+            "A customer's message is public: leave public out or set it to true.",
+            loc=(*loc, "public"),
+        )
+    role = await session.scalar(select(User.role).where(User.id == data.author_id))
+    copied = data.author_id == requester_id or (
+        ticket_id is not None
+        and await session.scalar(
+            select(TicketCc.user_id).where(
+                TicketCc.ticket_id == ticket_id,
+                TicketCc.user_id == data.author_id,
+                TicketCc.kind == CcKind.cc,
+            )
+        )
+        is not None
+    )
+    if role != Role.customer or not copied:
+        raise InvalidInput(
+            f"User {data.author_id} is neither the ticket's requester nor a customer copied on it.",
+            loc=(*loc, "author_id"),
+        )
+    comment = NewComment(
+        body=data.body,
+        html_body=data.html_body,
+        public=True,
+        attachment_ids=data.attachment_ids,
+        uploaded_by=principal.user_id,
+        relayed_by=principal.user_id,
+    )
+    return Actor(user_id=data.author_id, role=Role.customer), comment
 
 
 async def add_comment(
@@ -90,9 +151,10 @@ async def add_comment(
     if comment.copy_of is not None:
         await _copy_attachments(session, {comment.copy_of.id: row.id}, ticket.id)
     else:
-        assert actor.user_id is not None, "a new comment needs an author"
+        uploader = comment.uploaded_by or actor.user_id
+        assert uploader is not None, "a new comment needs an author"
         await attach_to_comment(
-            session, actor.user_id, list(comment.attachment_ids),
+            session, uploader, list(comment.attachment_ids),
             ticket_id=ticket.id, comment_id=row.id,
         )  # fmt: skip
     if not is_first_comment:
@@ -111,7 +173,10 @@ async def add_comment(
     changes.comment_id = row.id
     changes.comment_public = row.is_public
     changes.propagate = comment.propagate
-    changes.note("comment", None, {"id": row.id, "public": row.is_public})
+    note: dict[str, object] = {"id": row.id, "public": row.is_public}
+    if comment.relayed_by is not None:
+        note["relayed_by"] = comment.relayed_by
+    changes.note("comment", None, note)
     read = (await present_comments(session, [row]))[0]
     await record_event(
         session,

@@ -33,7 +33,7 @@ from helpdesk_api.statuses.service import default_status, get_usable_status, pri
 from helpdesk_api.tickets import references
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate
-from helpdesk_api.tickets.comments import NewComment, add_comment
+from helpdesk_api.tickets.comments import NewComment, add_comment, relayed_author
 from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
 from helpdesk_api.tickets.pipeline import commit_change
 from helpdesk_api.tickets.representation import (
@@ -117,6 +117,12 @@ async def create_ticket(
     await _ensure_external_id_free(session, data.external_id)
     priority = data.priority or await _derived_priority(session, data.impact, data.urgency)
     first = NewComment.from_request(principal, None, data.comment)
+    actor = author = Actor.of(principal)
+    if data.comment.author_id is not None:
+        author, first = await relayed_author(
+            session, principal, data.comment, requester_id=requester.id, ticket_id=None,
+            loc=("body", "comment"),
+        )  # fmt: skip
 
     ticket = Ticket(
         subject=data.subject,
@@ -158,12 +164,11 @@ async def create_ticket(
             changes.note(name, None, value)
     changes.note("status", None, {"id": status.id, "category": status.category})
     # The first comment is the request itself: it does not count as an agent's reply.
-    actor = Actor.of(principal)
     await add_comment(
         session,
         ticket,
         replace(first, via=Via(data.channel)),
-        actor=actor,
+        actor=author,
         changes=changes,
         now=now,
         is_first_comment=True,
@@ -186,6 +191,12 @@ async def apply_update(
     what changed (into ``changes``, when the caller brings one)."""
     ensure_not_closed(ticket)
     fields = data.model_fields_set
+    if "comment" in fields and data.comment.author_id is not None:
+        raise InvalidInput(
+            "author_id is accepted when creating a ticket and on POST …/comments, not with "
+            "other changes.",
+            loc=("body", "comment", "author_id"),
+        )
     changes = changes if changes is not None else ChangeSet()
     actor = Actor.of(principal, via)
     if not principal.is_staff:
@@ -212,8 +223,13 @@ async def comment_on_ticket(
     """A public reply or a private note on its own, with the status moves it brings."""
     ticket = await get_visible_ticket(session, principal, ticket_id, for_update=True)
     changes = ChangeSet()
-    actor = Actor.of(principal)
-    comment = NewComment.from_request(principal, ticket, data)
+    if data.author_id is None:
+        actor, comment = Actor.of(principal), NewComment.from_request(principal, ticket, data)
+    else:
+        actor, comment = await relayed_author(
+            session, principal, data, requester_id=ticket.requester_id, ticket_id=ticket.id,
+            loc=("body",),
+        )  # fmt: skip
     row = await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
     await session.flush()
     await commit_change(session, ticket, changes, actor=actor, now=now)

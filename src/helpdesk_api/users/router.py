@@ -120,6 +120,7 @@ async def create_user_token(
         prefix=row.prefix,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        acts_for_requesters=row.acts_for_requesters,
     )
 
 

@@ -122,9 +122,17 @@ TokenExpiry = Annotated[
 ]
 
 
+ACTS_FOR_REQUESTERS = (
+    "A relay's token (a mail or chat gateway): it may write comments on behalf of a ticket's "
+    "requester or a customer copied on it (`author_id`), which then count as the customer's "
+    "messages. Only admins grant it, and only to a staff user's token."
+)
+
+
 class TokenCreate(StrictModel):
     name: TokenName = "api"
     expires_at: TokenExpiry = None
+    acts_for_requesters: StrictBool = Field(default=False, description=ACTS_FOR_REQUESTERS)
 
 
 class TokenCreated(BaseModel):
@@ -134,6 +142,7 @@ class TokenCreated(BaseModel):
     prefix: str | None = Field(description="The token's first characters, as listings show it.")
     created_at: datetime
     expires_at: datetime | None
+    acts_for_requesters: bool = Field(description=ACTS_FOR_REQUESTERS)
 
 
 class TokenRead(BaseModel):
@@ -152,6 +161,7 @@ class TokenRead(BaseModel):
         description="Updated at most once a minute, so it may lag by that much."
     )
     expires_at: datetime | None
+    acts_for_requesters: bool = Field(description=ACTS_FOR_REQUESTERS)
 
 
 class TokenPage(Page[TokenRead]):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpdesk_api.core.auth import TOKEN_PREFIX, Principal, generate_token, hash_token
 from helpdesk_api.core.errors import Forbidden, InvalidInput, NotFound
 from helpdesk_api.core.pagination import SortKey, paginate
-from helpdesk_api.models import ApiToken, User
+from helpdesk_api.models import STAFF_ROLES, ApiToken, User
 from helpdesk_api.users.schemas import TokenCreate, TokenPage, TokenRead
 
 # "hd_" and 7 characters of the secret: enough to tell tokens apart at a glance; the ~250 bits
@@ -55,7 +55,12 @@ def token_expiry(
 
 
 async def issue_token(
-    session: AsyncSession, user_id: int, name: str, *, expires_at: datetime | None = None
+    session: AsyncSession,
+    user_id: int,
+    name: str,
+    *,
+    expires_at: datetime | None = None,
+    acts_for_requesters: bool = False,
 ) -> tuple[ApiToken, str]:
     token = generate_token()
     row = ApiToken(
@@ -64,6 +69,7 @@ async def issue_token(
         name=name,
         prefix=display_prefix(token),
         expires_at=expires_at,
+        acts_for_requesters=acts_for_requesters,
     )
     session.add(row)
     await session.flush()
@@ -84,13 +90,25 @@ async def create_token(
         raise Forbidden("Only admins may create tokens for other users.")
     if not user.is_active:
         raise Forbidden(f"User {user.id} is deactivated; reactivate them first.")
+    if data.acts_for_requesters:
+        if not principal.is_admin:
+            raise Forbidden("Only admins may grant acts_for_requesters.")
+        if user.role not in STAFF_ROLES:
+            raise InvalidInput(
+                "acts_for_requesters is for a staff user's token (a relay's service account), "
+                "not a customer's.",
+                loc=("body", "acts_for_requesters"),
+            )
     expires_at = token_expiry(
         data.expires_at,
         now=now,
         max_lifetime=max_lifetime,
         parent_expires_at=principal.token_expires_at,
     )
-    return await issue_token(session, user.id, data.name, expires_at=expires_at)
+    return await issue_token(
+        session, user.id, data.name, expires_at=expires_at,
+        acts_for_requesters=data.acts_for_requesters,
+    )  # fmt: skip
 
 
 async def revoke_tokens(
@@ -118,6 +136,7 @@ def to_token_read(row: ApiToken) -> TokenRead:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         expires_at=row.expires_at,
+        acts_for_requesters=row.acts_for_requesters,
     )
 
 
