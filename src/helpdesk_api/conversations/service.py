@@ -15,6 +15,7 @@ from helpdesk_api.conversations.sanitize import sanitize_html, text_of
 from helpdesk_api.conversations.schemas import CommentCreate, CommentRead
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Role, Ticket, TicketComment
 from helpdesk_api.tickets.changes import ChangeSet
@@ -91,7 +92,7 @@ async def add_comment(
     read = (await present_comments(session, [comment]))[0]
     await record_event(
         session,
-        "comment.created",
+        EventType.comment_created,
         actor_id=principal.user_id,
         via=via,
         ticket_id=ticket.id,

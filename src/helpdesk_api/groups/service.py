@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.groups.schemas import GroupCreate, GroupRead, GroupUpdate
@@ -84,7 +85,7 @@ async def create_group(session: AsyncSession, actor: Principal, data: GroupCreat
     await session.refresh(group)
     await record_event(
         session,
-        "group.created",
+        EventType.group_created,
         actor_id=actor.user_id,
         data={"group": to_read(group).model_dump(mode="json")},
     )
@@ -110,7 +111,7 @@ async def update_group(
     await session.refresh(group)
     await record_event(
         session,
-        "group.updated",
+        EventType.group_updated,
         actor_id=actor.user_id,
         data={"group_id": group.id, "changes": changes},
     )
@@ -156,7 +157,7 @@ async def add_member(session: AsyncSession, actor: Principal, group_id: int, use
     if added is not None:
         await record_event(
             session,
-            "group.member_added",
+            EventType.group_member_added,
             actor_id=actor.user_id,
             data={"group_id": group_id, "user_id": user_id},
         )
@@ -173,7 +174,7 @@ async def remove_member(
     await session.flush()
     await record_event(
         session,
-        "group.member_removed",
+        EventType.group_member_removed,
         actor_id=actor.user_id,
         data={"group_id": group_id, "user_id": user_id},
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.merging.schemas import LinkCreate, LinkDirection, LinkRead
@@ -162,7 +163,7 @@ async def create_link(
                       None, described, now)  # fmt: skip
     await record_event(
         session,
-        "ticket.linked",
+        EventType.ticket_linked,
         actor_id=principal.user_id,
         ticket_id=this.id,
         data={"link": described},
@@ -190,7 +191,7 @@ async def delete_link(
                       described, None, now)  # fmt: skip
     await record_event(
         session,
-        "ticket.unlinked",
+        EventType.ticket_unlinked,
         actor_id=principal.user_id,
         ticket_id=this.id,
         data={"link": described},

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.conversations.service import present_comments
 from helpdesk_api.core.errors import Forbidden, InvalidInput
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.merging.copying import copy_comments
 from helpdesk_api.merging.links import linked_ticket_ids
@@ -114,7 +115,7 @@ async def _copy_reply(
     read = (await present_comments(session, [copy]))[0]
     await record_event(
         session,
-        "comment.created",
+        EventType.comment_created,
         actor_id=change.actor_id,
         via=VIA,
         ticket_id=incident.id,

@@ -16,6 +16,7 @@ from helpdesk_api.conversations.schemas import CommentCreate
 from helpdesk_api.conversations.service import add_comment
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.merging.ccs import add_ccs
 from helpdesk_api.merging.copying import copy_comments
@@ -194,7 +195,7 @@ async def merge_tickets(
 
     await record_event(
         session,
-        "ticket.merged",
+        EventType.ticket_merged,
         actor_id=principal.user_id,
         ticket_id=target.id,
         data={

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.tags import normalize_tag, normalize_tags
@@ -162,7 +163,7 @@ async def create_organization(
     await session.refresh(organization)
     await record_event(
         session,
-        "organization.created",
+        EventType.organization_created,
         actor_id=actor.user_id,
         data={"organization": to_read(organization).model_dump(mode="json")},
     )
@@ -196,7 +197,7 @@ async def update_organization(
     await session.refresh(organization)
     await record_event(
         session,
-        "organization.updated",
+        EventType.organization_updated,
         actor_id=actor.user_id,
         data={"organization_id": organization.id, "changes": changes},
     )
@@ -225,7 +226,7 @@ async def delete_organization(
         ) from exc
     await record_event(
         session,
-        "organization.deleted",
+        EventType.organization_deleted,
         actor_id=actor.user_id,
         data={"organization_id": organization_id, "name": name},
     )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.models import BusinessCalendar, SlaPolicy
@@ -163,7 +164,7 @@ async def create_calendar(
     await session.refresh(row)
     await record_event(
         session,
-        "business_calendar.created",
+        EventType.business_calendar_created,
         actor_id=actor.user_id,
         data={"business_calendar": to_read(row).model_dump(mode="json")},
     )
@@ -206,7 +207,7 @@ async def update_calendar(
     await session.refresh(row)
     await record_event(
         session,
-        "business_calendar.updated",
+        EventType.business_calendar_updated,
         actor_id=actor.user_id,
         data={"business_calendar": to_read(row).model_dump(mode="json"), "changed": changed},
     )
@@ -224,7 +225,7 @@ async def delete_calendar(session: AsyncSession, actor: Principal, row: Business
     await session.flush()
     await record_event(
         session,
-        "business_calendar.deleted",
+        EventType.business_calendar_deleted,
         actor_id=actor.user_id,
         data={"business_calendar_id": row.id},
     )

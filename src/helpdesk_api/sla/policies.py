@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.tags import normalize_tags
@@ -175,7 +176,7 @@ async def create_policy(session: AsyncSession, actor: Principal, data: PolicyCre
     await session.refresh(policy)
     await record_event(
         session,
-        "sla_policy.created",
+        EventType.sla_policy_created,
         actor_id=actor.user_id,
         data={"sla_policy": (await read(session, policy)).model_dump(mode="json")},
     )
@@ -215,7 +216,7 @@ async def update_policy(
     await session.refresh(policy)
     await record_event(
         session,
-        "sla_policy.updated",
+        EventType.sla_policy_updated,
         actor_id=actor.user_id,
         data={
             "sla_policy": (await read(session, policy)).model_dump(mode="json"),

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Level, Priority, PriorityMatrixCell
 from helpdesk_api.statuses.schemas import MatrixCell, PriorityMatrix
@@ -94,7 +95,7 @@ async def replace_matrix(
         await session.flush()
         await record_event(
             session,
-            "priority_matrix.updated",
+            EventType.priority_matrix_updated,
             actor_id=actor.user_id,
             data={"changes": changes, "matrix": matrix.model_dump(mode="json")["cells"]},
         )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.models import (
@@ -152,7 +153,7 @@ async def _demote_current_default(session: AsyncSession, actor: Principal, categ
     await session.flush()
     await record_event(
         session,
-        "ticket_status.updated",
+        EventType.ticket_status_updated,
         actor_id=actor.user_id,
         data={
             "ticket_status_id": current.id,
@@ -194,7 +195,7 @@ async def create_status(
     await session.refresh(status)
     await record_event(
         session,
-        "ticket_status.created",
+        EventType.ticket_status_created,
         actor_id=actor.user_id,
         data={"ticket_status": to_read(status).model_dump(mode="json")},
     )
@@ -248,7 +249,7 @@ async def update_status(
         await session.refresh(status)
         await record_event(
             session,
-            "ticket_status.updated",
+            EventType.ticket_status_updated,
             actor_id=actor.user_id,
             data={"ticket_status_id": status.id, "changes": changes},
         )
@@ -276,7 +277,7 @@ async def delete_status(
             await session.refresh(status)
             await record_event(
                 session,
-                "ticket_status.updated",
+                EventType.ticket_status_updated,
                 actor_id=actor.user_id,
                 data={
                     "ticket_status_id": status.id,
@@ -289,6 +290,9 @@ async def delete_status(
     await session.delete(status)
     await session.flush()
     await record_event(
-        session, "ticket_status.deleted", actor_id=actor.user_id, data={"ticket_status": snapshot}
+        session,
+        EventType.ticket_status_deleted,
+        actor_id=actor.user_id,
+        data={"ticket_status": snapshot},
     )
     return None

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Role, Ticket, TicketAudit
 from helpdesk_api.tickets.changes import ChangeSet
@@ -52,16 +53,20 @@ async def write_audit(
     common: dict[str, Any] = {"actor_id": actor_id, "via": via, "ticket_id": ticket.id}
     if created:
         await record_event(
-            session, "ticket.created", data={"ticket": ticket_data}, is_public=True, **common
+            session,
+            EventType.ticket_created,
+            data={"ticket": ticket_data},
+            is_public=True,
+            **common,
         )
         return
     field_changes = [c for c in changes.changes if c["field"] != "comment"]
     if field_changes:
         data = {"ticket": ticket_data, "changes": field_changes}
-        await record_event(session, "ticket.updated", data=data, **common)
+        await record_event(session, EventType.ticket_updated, data=data, **common)
         if changes.changed("status"):
             await record_event(
-                session, "ticket.status_changed", data=data, is_public=True, **common
+                session, EventType.ticket_status_changed, data=data, is_public=True, **common
             )
         if changes.changed("assignee_id"):
-            await record_event(session, "ticket.assigned", data=data, **common)
+            await record_event(session, EventType.ticket_assigned, data=data, **common)

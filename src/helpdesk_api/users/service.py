@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal, generate_token, hash_token
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import (
@@ -150,7 +151,7 @@ async def create_user(
     created = await get_user(session, user.id)
     await record_event(
         session,
-        "user.created",
+        EventType.user_created,
         actor_id=actor.user_id if actor else None,
         via=via,
         data={"user": to_read(created).model_dump(mode="json")},
@@ -252,7 +253,7 @@ async def update_user(
         await session.flush()
         await record_event(
             session,
-            "user.updated",
+            EventType.user_updated,
             actor_id=actor.user_id,
             data={"user_id": user.id, "changes": [_redact(c) for c in changes]},
         )
@@ -289,7 +290,7 @@ async def _leave_groups(session: AsyncSession, actor: Principal, user_id: int) -
     for group_id in sorted(group_ids):
         await record_event(
             session,
-            "group.member_removed",
+            EventType.group_member_removed,
             actor_id=actor.user_id,
             data={"group_id": group_id, "user_id": user_id},
         )
@@ -331,7 +332,7 @@ async def add_identity(
         raise Conflict(f"The {kind} identity {normalized!r} was claimed just now.") from exc
     await record_event(
         session,
-        "user.updated",
+        EventType.user_updated,
         actor_id=actor.user_id,
         data={
             "user_id": user.id,
@@ -351,7 +352,7 @@ async def remove_identity(
     await session.flush()
     await record_event(
         session,
-        "user.updated",
+        EventType.user_updated,
         actor_id=actor.user_id,
         data={
             "user_id": user.id,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import Webhook, WebhookAttempt, WebhookDelivery
@@ -73,7 +74,10 @@ async def create_webhook(
     session.add(webhook)
     await session.flush()
     await record_event(
-        session, "webhook.created", actor_id=principal.user_id, data={"webhook": _public(webhook)}
+        session,
+        EventType.webhook_created,
+        actor_id=principal.user_id,
+        data={"webhook": _public(webhook)},
     )
     return webhook
 
@@ -104,7 +108,10 @@ async def update_webhook(
     webhook.updated_at = datetime.now(UTC)
     await session.flush()
     await record_event(
-        session, "webhook.updated", actor_id=principal.user_id, data={"webhook": _public(webhook)}
+        session,
+        EventType.webhook_updated,
+        actor_id=principal.user_id,
+        data={"webhook": _public(webhook)},
     )
     return webhook
 
@@ -120,7 +127,7 @@ async def rotate_secret(
     await session.flush()
     await record_event(
         session,
-        "webhook.secret_rotated",
+        EventType.webhook_secret_rotated,
         actor_id=principal.user_id,
         data={"webhook_id": webhook.id},
     )
