@@ -13,12 +13,15 @@ from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.groups.schemas import GroupCreate, GroupRead, GroupUpdate
 from helpdesk_api.models import Group, GroupMembership, User
 from helpdesk_api.users import service as users_service
 from helpdesk_api.users.schemas import UserRead
 
 _USER_LOC = ("path", "user_id")
+
+GROUPS = AdminResource("group", "/v1/groups")
 
 
 async def is_member(session: AsyncSession, group_id: int, user_id: int) -> bool:
@@ -83,12 +86,7 @@ async def create_group(session: AsyncSession, actor: Principal, data: GroupCreat
     session.add(group)
     await _flush(session)
     await session.refresh(group)
-    await record_event(
-        session,
-        EventType.group_created,
-        actor_id=actor.user_id,
-        data={"group": to_read(group).model_dump(mode="json")},
-    )
+    await GROUPS.record_created(session, actor_id=actor.user_id, read=to_read(group))
     return group
 
 
@@ -96,11 +94,7 @@ async def update_group(
     session: AsyncSession, actor: Principal, group: Group, data: GroupUpdate
 ) -> Group:
     fields = data.model_dump(exclude_unset=True)
-    changes = [
-        {"field": name, "from": getattr(group, name), "to": value}
-        for name, value in fields.items()
-        if getattr(group, name) != value
-    ]
+    changes = field_changes({name: getattr(group, name) for name in fields}, fields)
     if not changes:
         return group
     if "name" in fields:
@@ -109,11 +103,8 @@ async def update_group(
         setattr(group, change["field"], change["to"])
     await _flush(session)
     await session.refresh(group)
-    await record_event(
-        session,
-        EventType.group_updated,
-        actor_id=actor.user_id,
-        data={"group_id": group.id, "changes": changes},
+    await GROUPS.record_updated(
+        session, actor_id=actor.user_id, resource_id=group.id, changes=changes
     )
     return group
 

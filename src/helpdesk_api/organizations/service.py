@@ -12,6 +12,7 @@ from helpdesk_api.core.errors import Conflict, NotFound
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.core.tags import normalize_tag, normalize_tags
 from helpdesk_api.models import Organization, Ticket, User
 from helpdesk_api.organizations.schemas import (
@@ -23,6 +24,8 @@ from helpdesk_api.users import service as users_service
 from helpdesk_api.users.schemas import UserRead
 
 _FIELDS = ("name", "shared_tickets", "domains", "tags", "notes", "external_id")
+
+ORGANIZATIONS = AdminResource("organization", "/v1/organizations")
 
 
 def to_read(organization: Organization, *, staff: bool = True) -> OrganizationRead:
@@ -161,12 +164,7 @@ async def create_organization(
     session.add(organization)
     await _flush(session)
     await session.refresh(organization)
-    await record_event(
-        session,
-        EventType.organization_created,
-        actor_id=actor.user_id,
-        data={"organization": to_read(organization).model_dump(mode="json")},
-    )
+    await ORGANIZATIONS.record_created(session, actor_id=actor.user_id, read=to_read(organization))
     return organization
 
 
@@ -174,32 +172,21 @@ async def update_organization(
     session: AsyncSession, actor: Principal, organization: Organization, data: OrganizationUpdate
 ) -> Organization:
     fields = _normalise(data.model_dump(exclude_unset=True))
+    before = {name: getattr(organization, name) for name in _FIELDS}
     changed = {
-        name: value
-        for name, value in fields.items()
-        if name in _FIELDS and getattr(organization, name) != value
+        name: value for name, value in fields.items() if name in _FIELDS and before[name] != value
     }
     if not changed:
         return organization
     await _ensure_unique(session, changed, exclude_id=organization.id)
-    changes = [
-        {
-            "field": name,
-            # Notes are staff-only; the event feed reaches integrators, so it says only "changed".
-            "from": None if name == "notes" else getattr(organization, name),
-            "to": None if name == "notes" else value,
-        }
-        for name, value in changed.items()
-    ]
+    # Notes are staff-only: the event says only that they changed.
+    changes = field_changes(before, changed, redacted={"notes"})
     for name, value in changed.items():
         setattr(organization, name, value)
     await _flush(session)
     await session.refresh(organization)
-    await record_event(
-        session,
-        EventType.organization_updated,
-        actor_id=actor.user_id,
-        data={"organization_id": organization.id, "changes": changes},
+    await ORGANIZATIONS.record_updated(
+        session, actor_id=actor.user_id, resource_id=organization.id, changes=changes
     )
     return organization
 

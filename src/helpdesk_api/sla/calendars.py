@@ -12,6 +12,7 @@ from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.models import BusinessCalendar, SlaPolicy
 from helpdesk_api.sla import business_time
 from helpdesk_api.sla.schemas import (
@@ -22,6 +23,8 @@ from helpdesk_api.sla.schemas import (
     HolidaysFrom,
     OpeningHours,
 )
+
+CALENDARS = AdminResource("business_calendar", "/v1/business-calendars")
 
 
 def _wall(value: str) -> time:
@@ -162,12 +165,7 @@ async def create_calendar(
     session.add(row)
     await session.flush()
     await session.refresh(row)
-    await record_event(
-        session,
-        EventType.business_calendar_created,
-        actor_id=actor.user_id,
-        data={"business_calendar": to_read(row).model_dump(mode="json")},
-    )
+    await CALENDARS.record_created(session, actor_id=actor.user_id, read=to_read(row))
     return row
 
 
@@ -198,18 +196,19 @@ async def update_calendar(
         hours=values["hours"],
         holidays=values["holidays"],
     )
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
-    if not changed:
+    changes = field_changes({name: getattr(row, name) for name in values}, values)
+    if not changes:
         return row
-    for name in changed:
-        setattr(row, name, values[name])
+    for change in changes:
+        setattr(row, change["field"], change["to"])
     await session.flush()
     await session.refresh(row)
-    await record_event(
+    await CALENDARS.record_updated(
         session,
-        EventType.business_calendar_updated,
         actor_id=actor.user_id,
-        data={"business_calendar": to_read(row).model_dump(mode="json"), "changed": changed},
+        resource_id=row.id,
+        changes=changes,
+        business_calendar=to_read(row).model_dump(mode="json"),
     )
     return row
 

@@ -9,9 +9,8 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput, NotFound
-from helpdesk_api.core.event_types import EventType
-from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import BusinessCalendar, Group, Organization, SlaPolicy, SlaTarget
 from helpdesk_api.sla.schemas import (
@@ -25,6 +24,8 @@ from helpdesk_api.sla.schemas import (
 
 # Pause categories in a stable order, whatever order they were sent in.
 _PAUSE_ORDER = ("pending", "on_hold")
+
+POLICIES = AdminResource("sla_policy", "/v1/sla-policies")
 
 
 async def targets_by_policy(
@@ -174,12 +175,7 @@ async def create_policy(session: AsyncSession, actor: Principal, data: PolicyCre
     await session.flush()
     await _replace_targets(session, policy.id, data.targets)
     await session.refresh(policy)
-    await record_event(
-        session,
-        EventType.sla_policy_created,
-        actor_id=actor.user_id,
-        data={"sla_policy": (await read(session, policy)).model_dump(mode="json")},
-    )
+    await POLICIES.record_created(session, actor_id=actor.user_id, read=await read(session, policy))
     return policy
 
 
@@ -204,23 +200,23 @@ async def update_policy(
             setattr(policy, name, getattr(data, name))
     if conditions is not None:
         policy.conditions = conditions
-    after_fields = PolicyRead.model_fields.keys() - {"created_at", "updated_at"}
+    compared = sorted(PolicyRead.model_fields.keys() - {"created_at", "updated_at"})
     # Compare what a reader would see; only a real change bumps the version and records.
     draft = to_read(policy, (await targets_by_policy(session, [policy.id]))[policy.id])
-    changed = sorted(f for f in after_fields if getattr(before, f) != getattr(draft, f))
-    if not changed:
+    changes = field_changes(
+        before.model_dump(mode="json"), draft.model_dump(mode="json"), fields=compared
+    )
+    if not changes:
         return policy
     # Also when only the targets changed: the policy's version (and ETag) must move.
     flag_modified(policy, "name")
     await session.flush()
     await session.refresh(policy)
-    await record_event(
+    await POLICIES.record_updated(
         session,
-        EventType.sla_policy_updated,
         actor_id=actor.user_id,
-        data={
-            "sla_policy": (await read(session, policy)).model_dump(mode="json"),
-            "changed": changed,
-        },
+        resource_id=policy.id,
+        changes=changes,
+        sla_policy=(await read(session, policy)).model_dump(mode="json"),
     )
     return policy

@@ -12,6 +12,7 @@ from helpdesk_api.core.auth import Principal, generate_token, hash_token
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.resource import AdminResource, field_changes, touch
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import (
     STAFF_ROLES,
@@ -29,6 +30,19 @@ from helpdesk_api.users.passwords import hash_password
 from helpdesk_api.users.schemas import IdentityRead, MeRead, UserCreate, UserRead, UserUpdate
 
 _ORGANIZATION_LOC = ("body", "organization_id")
+_FIELDS = (
+    "name",
+    "role",
+    "is_active",
+    "ticket_access",
+    "locale",
+    "time_zone",
+    "notes",
+    "organization_id",
+    "tags",
+)
+
+USERS = AdminResource("user", "/v1/users")
 
 
 def primary_email(user: User) -> str | None:
@@ -149,12 +163,8 @@ async def create_user(
         # Lost a race with a concurrent request claiming the same identity.
         raise Conflict("One of the identities was claimed by another user just now.") from exc
     created = await get_user(session, user.id)
-    await record_event(
-        session,
-        EventType.user_created,
-        actor_id=actor.user_id if actor else None,
-        via=via,
-        data={"user": to_read(created).model_dump(mode="json")},
+    await USERS.record_created(
+        session, actor_id=actor.user_id if actor else None, via=via, read=to_read(created)
     )
     return created
 
@@ -214,7 +224,6 @@ async def revoke_tokens(session: AsyncSession, user_id: int) -> None:
 async def update_user(
     session: AsyncSession, actor: Principal, user: User, data: UserUpdate
 ) -> User:
-    changes: list[dict[str, Any]] = []
     fields = data.model_dump(exclude_unset=True)
     if fields.get("is_active") is False and user.id == actor.user_id:
         raise InvalidInput("You cannot deactivate yourself.", loc=("body", "is_active"))
@@ -223,21 +232,11 @@ async def update_user(
     if "tags" in fields:
         fields["tags"] = normalize_tags(fields["tags"], loc=("body", "tags"))
     await _check_organization_change(session, user, fields)
-    names = (
-        "name",
-        "role",
-        "is_active",
-        "ticket_access",
-        "locale",
-        "time_zone",
-        "notes",
-        "organization_id",
-        "tags",
-    )
-    for name in names:
-        if name in fields and getattr(user, name) != fields[name]:
-            changes.append({"field": name, "from": getattr(user, name), "to": fields[name]})
-            setattr(user, name, fields[name])
+    before = {name: getattr(user, name) for name in _FIELDS}
+    # Notes are staff-only and a password is secret: the event says only that they changed.
+    changes = field_changes(before, fields, fields=_FIELDS, redacted={"notes"})
+    for change in changes:
+        setattr(user, change["field"], fields[change["field"]])
     if fields.get("password"):
         user.password_hash = hash_password(fields["password"])
         changes.append({"field": "password", "from": None, "to": None})
@@ -249,13 +248,10 @@ async def update_user(
     if fields.get("role") == Role.customer and any(c["field"] == "role" for c in changes):
         await _leave_groups(session, actor, user.id)
     if changes:
-        user.updated_at = datetime.now(UTC)
+        touch(user)
         await session.flush()
-        await record_event(
-            session,
-            EventType.user_updated,
-            actor_id=actor.user_id,
-            data={"user_id": user.id, "changes": [_redact(c) for c in changes]},
+        await USERS.record_updated(
+            session, actor_id=actor.user_id, resource_id=user.id, changes=changes
         )
     return await get_user(session, user.id)
 
@@ -296,12 +292,6 @@ async def _leave_groups(session: AsyncSession, actor: Principal, user_id: int) -
         )
 
 
-def _redact(change: dict[str, Any]) -> dict[str, Any]:
-    if change["field"] == "notes":
-        return {"field": "notes", "from": None, "to": None}
-    return change
-
-
 async def _set_primary_email(session: AsyncSession, user: User, email: str) -> None:
     value = normalize_identity(IdentityKind.email, email, loc=("body", "email"))
     existing = next(
@@ -330,14 +320,9 @@ async def add_identity(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"The {kind} identity {normalized!r} was claimed just now.") from exc
-    await record_event(
-        session,
-        EventType.user_updated,
-        actor_id=actor.user_id,
-        data={
-            "user_id": user.id,
-            "changes": [{"field": "identities", "from": None, "to": f"{kind}:{normalized}"}],
-        },
+    change = {"field": "identities", "from": None, "to": f"{kind}:{normalized}"}
+    await USERS.record_updated(
+        session, actor_id=actor.user_id, resource_id=user.id, changes=[change]
     )
     return identity
 
@@ -350,16 +335,9 @@ async def remove_identity(
         raise NotFound(f"User {user.id} has no identity {identity_id}.")
     await session.delete(identity)
     await session.flush()
-    await record_event(
-        session,
-        EventType.user_updated,
-        actor_id=actor.user_id,
-        data={
-            "user_id": user.id,
-            "changes": [
-                {"field": "identities", "from": f"{identity.kind}:{identity.value}", "to": None}
-            ],
-        },
+    change = {"field": "identities", "from": f"{identity.kind}:{identity.value}", "to": None}
+    await USERS.record_updated(
+        session, actor_id=actor.user_id, resource_id=user.id, changes=[change]
     )
 
 

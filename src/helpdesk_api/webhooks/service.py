@@ -12,6 +12,7 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import NotFound
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.resource import AdminResource, field_changes, touch
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import Webhook, WebhookAttempt, WebhookDelivery
 from helpdesk_api.webhooks.schemas import (
@@ -23,6 +24,9 @@ from helpdesk_api.webhooks.schemas import (
 )
 from helpdesk_api.webhooks.signing import new_secret
 from helpdesk_api.webhooks.ssrf import check_webhook_url
+
+WEBHOOKS = AdminResource("webhook", "/v1/webhooks")
+_FIELDS = ("url", "events", "description", "active", "disabled_reason")
 
 
 def to_read(webhook: Webhook) -> WebhookRead:
@@ -60,7 +64,6 @@ async def create_webhook(
 ) -> Webhook:
     url = str(data.url)
     await check_webhook_url(url, allow_private=settings.webhook_allow_private)
-    now = datetime.now(UTC)
     webhook = Webhook(
         url=url,
         events=sorted(set(data.events)),
@@ -68,22 +71,12 @@ async def create_webhook(
         is_active=data.active,
         secret=new_secret(),
         created_by=principal.user_id,
-        created_at=now,
-        updated_at=now,
     )
     session.add(webhook)
     await session.flush()
-    await record_event(
-        session,
-        EventType.webhook_created,
-        actor_id=principal.user_id,
-        data={"webhook": _public(webhook)},
-    )
+    await session.refresh(webhook)
+    await WEBHOOKS.record_created(session, actor_id=principal.user_id, read=to_read(webhook))
     return webhook
-
-
-def _public(webhook: Webhook) -> dict[str, Any]:
-    return to_read(webhook).model_dump(mode="json")
 
 
 async def update_webhook(
@@ -94,6 +87,7 @@ async def update_webhook(
     settings: Settings,
 ) -> Webhook:
     fields = data.model_fields_set
+    before = to_read(webhook).model_dump(mode="json")
     if "url" in fields:
         await check_webhook_url(str(data.url), allow_private=settings.webhook_allow_private)
         webhook.url = str(data.url)
@@ -105,13 +99,16 @@ async def update_webhook(
         webhook.is_active = data.active
         if data.active:
             webhook.disabled_reason = None
-    webhook.updated_at = datetime.now(UTC)
+    touch(webhook)
     await session.flush()
-    await record_event(
+    await session.refresh(webhook)
+    after = to_read(webhook).model_dump(mode="json")
+    await WEBHOOKS.record_updated(
         session,
-        EventType.webhook_updated,
         actor_id=principal.user_id,
-        data={"webhook": _public(webhook)},
+        resource_id=webhook.id,
+        changes=field_changes(before, after, fields=_FIELDS),
+        webhook=after,
     )
     return webhook
 
@@ -123,7 +120,7 @@ async def rotate_secret(
     webhook.previous_secret = webhook.secret
     webhook.previous_secret_expires_at = expires
     webhook.secret = new_secret()
-    webhook.updated_at = datetime.now(UTC)
+    touch(webhook)
     await session.flush()
     await record_event(
         session,
@@ -142,8 +139,8 @@ async def enqueue_ping(
         webhook_id=webhook.id,
         event_id=None,
         msg_id=f"msg_ping_{uuid.uuid4().hex}",
-        event_type="webhook.ping",
-        payload=payload_bytes("webhook.ping", now, {"webhook_id": webhook.id}),
+        event_type=EventType.webhook_ping.value,
+        payload=payload_bytes(EventType.webhook_ping, now, {"webhook_id": webhook.id}),
         next_attempt_at=now,
     )
     session.add(delivery)
