@@ -8,6 +8,7 @@ committed or rolled back, so a reader never skips an event that commits late.
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,7 @@ def _after(position: Position) -> Any:
     return tuple_(Event.tx_id, Event.id) > tuple_(position.tx_id, position.event_id)
 
 
-def events_after(position: Position, types: list[str] | None = None) -> Select[Any]:
+def events_after(position: Position, types: Sequence[str] | None = None) -> Select[Any]:
     statement = select(Event).where(_after(position), Event.tx_id < SAFE_HORIZON)
     if types:
         statement = statement.where(Event.type.in_(types))

@@ -8,6 +8,9 @@ from fastapi.responses import StreamingResponse
 
 from helpdesk_api.core.auth import Authenticated, Principal, Staff
 from helpdesk_api.core.db import DB, TransactionalRoute, to_libpq_url
+from helpdesk_api.core.event_types import EventType
+from helpdesk_api.core.openapi import WEBHOOKS
+from helpdesk_api.events.catalogue import event_type_list
 from helpdesk_api.events.feed import (
     Position,
     customer_events_after,
@@ -16,9 +19,12 @@ from helpdesk_api.events.feed import (
     read_page,
 )
 from helpdesk_api.events.notifier import EventNotifier
-from helpdesk_api.events.schemas import EventPage, event_read
+from helpdesk_api.events.schemas import EventPage, EventTypeList, event_read
+from helpdesk_api.events.webhooks import document_webhooks
 
-router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TransactionalRoute)
+router = APIRouter(prefix="/v1", tags=["events"], route_class=TransactionalRoute)
+# The webhook messages join the OpenAPI document with the routes that feed on the same log.
+document_webhooks(WEBHOOKS)
 
 HEARTBEAT_SECONDS = 15.0
 # After a connection or a notification, look again this often for this long: events that
@@ -28,11 +34,19 @@ RECHECK_WINDOW_SECONDS = 10.0
 STREAM_BATCH = 200
 
 EventTypes = Annotated[
-    list[str], Query(max_length=50, description="Only these event types (repeatable).")
+    list[EventType],
+    Query(max_length=50, description="Only these event types (repeatable); see /v1/event-types."),
 ]
 
 
-@router.get("")
+@router.get("/event-types")
+async def list_event_types(principal: Staff) -> EventTypeList:
+    """Every event type: what it means, whether customers receive it, and the JSON Schema of
+    its `data`. The same models describe webhook messages (OpenAPI `webhooks`)."""
+    return event_type_list()
+
+
+@router.get("/events")
 async def list_events(
     session: DB,
     principal: Staff,
@@ -62,7 +76,7 @@ def _notifier(request: Request) -> EventNotifier:
 
 
 @router.get(
-    "/stream",
+    "/events/stream",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
 )
