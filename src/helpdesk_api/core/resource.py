@@ -6,15 +6,18 @@ events. Users, organisations, groups, ticket statuses, SLA policies, business ca
 webhooks each declare one ``AdminResource`` and go through it, so they cannot drift apart.
 """
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import ExecutableOption
 
+from helpdesk_api.core.errors import NotFound
 from helpdesk_api.core.etag import check_if_match
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
@@ -57,13 +60,20 @@ def field_changes(
     return changes
 
 
+RowT = TypeVar("RowT", bound=Versioned)
+
+
 @dataclass(frozen=True)
-class AdminResource:
+class AdminResource(Generic[RowT]):
     """``name`` is singular snake_case: the ETag's kind, the prefix of the resource's event
-    types and the ``<name>_id`` key of its update events; ``path`` is its collection path."""
+    types and the ``<name>_id`` key of its update events; ``path`` is its collection path;
+    ``label`` names it in a 404; ``options`` say what every read of a row loads with it."""
 
     name: str
     path: str
+    model: type[RowT]
+    label: str
+    options: Sequence[ExecutableOption] = ()
 
     def __post_init__(self) -> None:
         # Fails at import if the catalogue lacks the resource's events.
@@ -77,6 +87,25 @@ class AdminResource:
     @property
     def updated_event(self) -> EventType:
         return EventType(f"{self.name}.updated")
+
+    async def get(self, session: AsyncSession, row_id: int, *, for_update: bool = False) -> RowT:
+        statement = (
+            select(self.model)
+            .where(sa_inspect(self.model).primary_key[0] == row_id)
+            .options(*self.options)
+        )
+        if for_update:
+            statement = statement.with_for_update(of=self.model)
+        row = await session.scalar(statement)
+        if row is None:
+            raise NotFound(f"{self.label} {row_id} does not exist.")
+        return row
+
+    async def get_for_write(self, session: AsyncSession, row_id: int, if_match: str | None) -> RowT:
+        """The row locked for a change, once If-Match (when sent) names its current ETag."""
+        row = await self.get(session, row_id, for_update=True)
+        self.check_if_match(if_match, row)
+        return row
 
     def etag(self, row: Versioned) -> str:
         return f'"{self.name}-{row.id}-v{row.version}"'

@@ -54,8 +54,7 @@ async def update_group(
     response: Response,
     if_match: IfMatch = None,
 ) -> GroupRead:
-    group = await service.get_group(session, group_id, for_update=True)
-    service.GROUPS.check_if_match(if_match, group)
+    group = await service.GROUPS.get_for_write(session, group_id, if_match)
     updated = await service.update_group(session, principal, group, data)
     service.GROUPS.set_etag(response, updated)
     return service.to_read(updated)
@@ -67,8 +66,7 @@ async def deactivate_group(
 ) -> None:
     """Deactivates the group (tickets keep naming it); its members are kept.
     PATCH `is_active: true` brings it back."""
-    group = await service.get_group(session, group_id, for_update=True)
-    service.GROUPS.check_if_match(if_match, group)
+    group = await service.GROUPS.get_for_write(session, group_id, if_match)
     await service.update_group(session, principal, group, GroupUpdate(is_active=False))
 
 

@@ -21,7 +21,7 @@ from helpdesk_api.users.schemas import UserRead
 
 _USER_LOC = ("path", "user_id")
 
-GROUPS = AdminResource("group", "/v1/groups")
+GROUPS = AdminResource("group", "/v1/groups", Group, "Group")
 
 
 async def is_member(session: AsyncSession, group_id: int, user_id: int) -> bool:
@@ -42,13 +42,7 @@ def to_read(group: Group) -> GroupRead:
 
 
 async def get_group(session: AsyncSession, group_id: int, *, for_update: bool = False) -> Group:
-    statement = select(Group).where(Group.id == group_id)
-    if for_update:
-        statement = statement.with_for_update()
-    group = await session.scalar(statement)
-    if group is None:
-        raise NotFound(f"Group {group_id} does not exist.")
-    return group
+    return await GROUPS.get(session, group_id, for_update=for_update)
 
 
 async def list_groups(

@@ -69,8 +69,7 @@ async def update_organization(
     response: Response,
     if_match: IfMatch = None,
 ) -> OrganizationRead:
-    organization = await service.get_organization(session, organization_id, for_update=True)
-    service.ORGANIZATIONS.check_if_match(if_match, organization)
+    organization = await service.ORGANIZATIONS.get_for_write(session, organization_id, if_match)
     updated = await service.update_organization(session, principal, organization, data)
     service.ORGANIZATIONS.set_etag(response, updated)
     return service.to_read(updated)
@@ -83,8 +82,7 @@ async def delete_organization(
     """Deletes the organisation; its members stay, without an organisation.
     Refused with 409 while tickets reference it: they keep the organisation they were opened in.
     """
-    organization = await service.get_organization(session, organization_id, for_update=True)
-    service.ORGANIZATIONS.check_if_match(if_match, organization)
+    organization = await service.ORGANIZATIONS.get_for_write(session, organization_id, if_match)
     await service.delete_organization(session, principal, organization)
 
 

@@ -25,7 +25,7 @@ from helpdesk_api.users.schemas import UserRead
 
 _FIELDS = ("name", "shared_tickets", "domains", "tags", "notes", "external_id")
 
-ORGANIZATIONS = AdminResource("organization", "/v1/organizations")
+ORGANIZATIONS = AdminResource("organization", "/v1/organizations", Organization, "Organization")
 
 
 def to_read(organization: Organization, *, staff: bool = True) -> OrganizationRead:
@@ -49,13 +49,7 @@ def _not_found(organization_id: int) -> NotFound:
 async def get_organization(
     session: AsyncSession, organization_id: int, *, for_update: bool = False
 ) -> Organization:
-    statement = select(Organization).where(Organization.id == organization_id)
-    if for_update:
-        statement = statement.with_for_update()
-    organization = await session.scalar(statement)
-    if organization is None:
-        raise _not_found(organization_id)
-    return organization
+    return await ORGANIZATIONS.get(session, organization_id, for_update=for_update)
 
 
 async def get_visible_organization(

@@ -8,7 +8,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.errors import Conflict, InvalidInput
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
@@ -24,7 +24,9 @@ from helpdesk_api.sla.schemas import (
     OpeningHours,
 )
 
-CALENDARS = AdminResource("business_calendar", "/v1/business-calendars")
+CALENDARS = AdminResource(
+    "business_calendar", "/v1/business-calendars", BusinessCalendar, "Business calendar"
+)
 
 
 def _wall(value: str) -> time:
@@ -61,13 +63,7 @@ def to_read(row: BusinessCalendar) -> CalendarRead:
 async def get_calendar(
     session: AsyncSession, calendar_id: int, *, for_update: bool = False
 ) -> BusinessCalendar:
-    statement = select(BusinessCalendar).where(BusinessCalendar.id == calendar_id)
-    if for_update:
-        statement = statement.with_for_update()
-    row = await session.scalar(statement)
-    if row is None:
-        raise NotFound(f"Business calendar {calendar_id} does not exist.")
-    return row
+    return await CALENDARS.get(session, calendar_id, for_update=for_update)
 
 
 async def list_calendars(

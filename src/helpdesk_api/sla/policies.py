@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import InvalidInput, NotFound
+from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.core.tags import normalize_tags
@@ -25,7 +25,7 @@ from helpdesk_api.sla.schemas import (
 # Pause categories in a stable order, whatever order they were sent in.
 _PAUSE_ORDER = ("pending", "on_hold")
 
-POLICIES = AdminResource("sla_policy", "/v1/sla-policies")
+POLICIES = AdminResource("sla_policy", "/v1/sla-policies", SlaPolicy, "SLA policy")
 
 
 async def targets_by_policy(
@@ -73,13 +73,7 @@ async def read(session: AsyncSession, policy: SlaPolicy) -> PolicyRead:
 async def get_policy(
     session: AsyncSession, policy_id: int, *, for_update: bool = False
 ) -> SlaPolicy:
-    statement = select(SlaPolicy).where(SlaPolicy.id == policy_id)
-    if for_update:
-        statement = statement.with_for_update()
-    policy = await session.scalar(statement)
-    if policy is None:
-        raise NotFound(f"SLA policy {policy_id} does not exist.")
-    return policy
+    return await POLICIES.get(session, policy_id, for_update=for_update)
 
 
 async def list_policies(

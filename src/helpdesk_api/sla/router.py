@@ -62,8 +62,7 @@ async def update_business_calendar(
     if_match: IfMatch = None,
 ) -> CalendarRead:
     """`holidays` replaces the list; `holidays_from` adds public holidays to it."""
-    row = await calendars.get_calendar(session, calendar_id, for_update=True)
-    calendars.CALENDARS.check_if_match(if_match, row)
+    row = await calendars.CALENDARS.get_for_write(session, calendar_id, if_match)
     row = await calendars.update_calendar(session, principal, row, data)
     calendars.CALENDARS.set_etag(response, row)
     return calendars.to_read(row)
@@ -74,8 +73,7 @@ async def delete_business_calendar(
     calendar_id: ResourceId, session: DB, principal: Admin, if_match: IfMatch = None
 ) -> None:
     """409 while an SLA policy uses the calendar."""
-    row = await calendars.get_calendar(session, calendar_id, for_update=True)
-    calendars.CALENDARS.check_if_match(if_match, row)
+    row = await calendars.CALENDARS.get_for_write(session, calendar_id, if_match)
     await calendars.delete_calendar(session, principal, row)
 
 
@@ -125,8 +123,7 @@ async def update_sla_policy(
 ) -> PolicyRead:
     """`targets` replaces the whole list. Tickets take the change when they are next
     re-evaluated (a change of priority, group, tags, channel, type or requester)."""
-    row = await policies.get_policy(session, policy_id, for_update=True)
-    policies.POLICIES.check_if_match(if_match, row)
+    row = await policies.POLICIES.get_for_write(session, policy_id, if_match)
     row = await policies.update_policy(session, principal, row, data)
     policies.POLICIES.set_etag(response, row)
     return await policies.read(session, row)
@@ -138,8 +135,7 @@ async def delete_sla_policy(
 ) -> None:
     """Deactivates the policy: it matches no ticket from now on, and tickets' recorded SLAs
     keep naming it. PATCH `is_active: true` brings it back."""
-    row = await policies.get_policy(session, policy_id, for_update=True)
-    policies.POLICIES.check_if_match(if_match, row)
+    row = await policies.POLICIES.get_for_write(session, policy_id, if_match)
     await policies.update_policy(session, principal, row, PolicyUpdate(is_active=False))
 
 

@@ -65,8 +65,7 @@ async def update_ticket_status(
     response: Response,
     if_match: IfMatch = None,
 ) -> StatusRead:
-    found = await service.get_status(session, status_id, for_update=True)
-    service.STATUSES.check_if_match(if_match, found)
+    found = await service.STATUSES.get_for_write(session, status_id, if_match)
     updated = await service.update_status(session, principal, found, data)
     service.STATUSES.set_etag(response, updated)
     return service.to_read(updated)
@@ -90,8 +89,7 @@ async def delete_ticket_status(
     """Deletes a status no ticket uses (204). A status that any ticket uses is deactivated
     instead, so those tickets keep a meaningful status: the answer is 200 with the status,
     `is_active` false. The default of a category cannot be deleted (422)."""
-    found = await service.get_status(session, status_id, for_update=True)
-    service.STATUSES.check_if_match(if_match, found)
+    found = await service.STATUSES.get_for_write(session, status_id, if_match)
     kept = await service.delete_status(session, principal, found)
     if kept is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.errors import Conflict, InvalidInput
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
@@ -35,7 +35,7 @@ from helpdesk_api.statuses.schemas import (
 # event data, the response): the session reads them all once.
 _CACHE = "ticket_statuses"
 
-STATUSES = AdminResource("ticket_status", "/v1/ticket-statuses")
+STATUSES = AdminResource("ticket_status", "/v1/ticket-statuses", TicketStatus, "Ticket status")
 _FIELDS = ("agent_label", "customer_label", "description", "position", "is_active")
 
 
@@ -131,13 +131,7 @@ async def list_statuses(
 async def get_status(
     session: AsyncSession, status_id: int, *, for_update: bool = False
 ) -> TicketStatus:
-    statement = select(TicketStatus).where(TicketStatus.id == status_id)
-    if for_update:
-        statement = statement.with_for_update()
-    status = await session.scalar(statement)
-    if status is None:
-        raise NotFound(f"Ticket status {status_id} does not exist.")
-    return status
+    return await STATUSES.get(session, status_id, for_update=for_update)
 
 
 async def _demote_current_default(session: AsyncSession, actor: Principal, category: str) -> None:

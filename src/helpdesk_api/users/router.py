@@ -74,8 +74,7 @@ async def update_user(
     response: Response,
     if_match: IfMatch = None,
 ) -> UserRead:
-    user = await service.get_user(session, user_id, for_update=True)
-    service.USERS.check_if_match(if_match, user)
+    user = await service.USERS.get_for_write(session, user_id, if_match)
     updated = await service.update_user(session, principal, user, data)
     service.USERS.set_etag(response, updated)
     return service.to_read(updated)
@@ -86,8 +85,7 @@ async def deactivate_user(
     user_id: UserId, session: DB, principal: Admin, if_match: IfMatch = None
 ) -> None:
     """Deactivates the user and revokes every token; history that names them is kept."""
-    user = await service.get_user(session, user_id, for_update=True)
-    service.USERS.check_if_match(if_match, user)
+    user = await service.USERS.get_for_write(session, user_id, if_match)
     await service.update_user(session, principal, user, UserUpdate(is_active=False))
 
 

@@ -42,7 +42,7 @@ _FIELDS = (
     "tags",
 )
 
-USERS = AdminResource("user", "/v1/users")
+USERS = AdminResource("user", "/v1/users", User, "User", options=(selectinload(User.identities),))
 
 
 def primary_email(user: User) -> str | None:
@@ -85,13 +85,7 @@ def to_me(user: User) -> MeRead:
 
 
 async def get_user(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User:
-    statement = select(User).where(User.id == user_id).options(selectinload(User.identities))
-    if for_update:
-        statement = statement.with_for_update(of=User)
-    user = await session.scalar(statement)
-    if user is None:
-        raise NotFound(f"User {user_id} does not exist.")
-    return user
+    return await USERS.get(session, user_id, for_update=for_update)
 
 
 async def find_user_by_identity(

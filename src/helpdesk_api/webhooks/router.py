@@ -73,8 +73,7 @@ async def update_webhook(
     if_match: IfMatch = None,
 ) -> WebhookRead:
     """Change the endpoint; `active: true` re-enables one that was disabled after failures."""
-    webhook = await service.get_webhook(session, webhook_id, for_update=True)
-    service.WEBHOOKS.check_if_match(if_match, webhook)
+    webhook = await service.WEBHOOKS.get_for_write(session, webhook_id, if_match)
     await service.update_webhook(session, principal, webhook, data, _settings(request))
     service.WEBHOOKS.set_etag(response, webhook)
     return service.to_read(webhook)
@@ -84,8 +83,7 @@ async def update_webhook(
 async def delete_webhook(
     webhook_id: ResourceId, session: DB, principal: Admin, if_match: IfMatch = None
 ) -> None:
-    webhook = await service.get_webhook(session, webhook_id, for_update=True)
-    service.WEBHOOKS.check_if_match(if_match, webhook)
+    webhook = await service.WEBHOOKS.get_for_write(session, webhook_id, if_match)
     await session.delete(webhook)
 
 

@@ -25,7 +25,7 @@ from helpdesk_api.webhooks.schemas import (
 from helpdesk_api.webhooks.signing import new_secret
 from helpdesk_api.webhooks.ssrf import check_webhook_url
 
-WEBHOOKS = AdminResource("webhook", "/v1/webhooks")
+WEBHOOKS = AdminResource("webhook", "/v1/webhooks", Webhook, "Webhook")
 _FIELDS = ("url", "events", "description", "active", "disabled_reason")
 
 
@@ -50,13 +50,7 @@ def payload_bytes(event_type: str, timestamp: datetime, data: dict[str, Any]) ->
 async def get_webhook(
     session: AsyncSession, webhook_id: int, *, for_update: bool = False
 ) -> Webhook:
-    statement = select(Webhook).where(Webhook.id == webhook_id)
-    if for_update:
-        statement = statement.with_for_update()
-    webhook = await session.scalar(statement)
-    if webhook is None:
-        raise NotFound(f"Webhook {webhook_id} does not exist.")
-    return webhook
+    return await WEBHOOKS.get(session, webhook_id, for_update=for_update)
 
 
 async def create_webhook(
