@@ -58,6 +58,9 @@ async def create_webhook(
 ) -> Webhook:
     url = str(data.url)
     await check_webhook_url(url, allow_private=settings.webhook_allow_private)
+    # The clock, not the transaction's now(): later than every event of this transaction,
+    # so the endpoint receives none of them (its own webhook.created included).
+    now = datetime.now(UTC)
     webhook = Webhook(
         url=url,
         events=sorted(set(data.events)),
@@ -65,10 +68,11 @@ async def create_webhook(
         is_active=data.active,
         secret=new_secret(),
         created_by=principal.user_id,
+        created_at=now,
+        updated_at=now,
     )
     session.add(webhook)
     await session.flush()
-    await session.refresh(webhook)
     await WEBHOOKS.record_created(session, actor_id=principal.user_id, read=to_read(webhook))
     return webhook
 
