@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.main import create_app
 from tests.database import ADMIN_TOKEN, TestServer
+from tests.event_check import check_recorded_events
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +35,11 @@ async def database_url(
     url = await pg_server.take_database()
     yield url
     reusable = request.node.get_closest_marker("alters_schema") is None
-    pg_server.release_database(url, reusable=reusable)
+    try:
+        if reusable and request.node.get_closest_marker("unchecked_events") is None:
+            await check_recorded_events(url)
+    finally:
+        pg_server.release_database(url, reusable=reusable)
 
 
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="helpdesk-test-data-"))

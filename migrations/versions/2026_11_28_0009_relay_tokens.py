@@ -21,9 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "api_tokens",
-        sa.Column(
-            "acts_for_requesters", sa.Boolean(), server_default=sa.false(), nullable=False
-        ),
+        sa.Column("acts_for_requesters", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
 
 

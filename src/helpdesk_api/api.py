@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
+from helpdesk_api.event_catalogue.router import router as event_catalogue_router
 from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
@@ -33,6 +34,7 @@ v1_routers = [
     merging_router,
     links_router,
     sla_router,
+    event_catalogue_router,
     events_router,
     webhooks_router,
 ]

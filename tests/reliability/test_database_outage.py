@@ -138,7 +138,21 @@ async def test_event_stream_ends_cleanly_when_the_database_goes_away(
     # The ASGI client returns the body once the stream has ended; an exception escaping the
     # stream (a reset connection on a real socket) would fail the request instead.
     stream = asyncio.create_task(outage_client.get("/v1/events/stream", headers=ADMIN))
-    await asyncio.sleep(0.5)
+    # Stop the database only once the stream listens (its answer has begun): before that, a
+    # 503 would be the right answer, and on a busy machine that moment varies.
+    watcher = await asyncpg.connect(controlled_pg.url)
+    try:
+        for _ in range(200):
+            listening = await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+            )
+            if listening:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await watcher.close()
+    assert listening
+    await asyncio.sleep(0.2)
     assert not stream.done()
     await asyncio.to_thread(controlled_pg.stop)
     try:

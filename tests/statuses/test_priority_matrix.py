@@ -57,7 +57,8 @@ async def test_replacing_records_an_event_naming_the_changed_cells(client, datab
         await connection.close()
     assert len(rows) == 1  # the second, identical PUT changed nothing
     changes = json.loads(rows[0]["data"])["changes"]
-    assert changes == [{"impact": "low", "urgency": "low", "from": "low", "to": "high"}]
+    # One {field, from, to} shape for every *.updated event (issue 11).
+    assert changes == [{"field": "impact.low.urgency.low", "from": "low", "to": "high"}]
 
 
 async def test_light_agent_reads_the_matrix_but_customer_cannot(client):

@@ -16,6 +16,7 @@ from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.attachments.storage import Storage
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Attachment, Ticket, TicketComment
 
@@ -81,7 +82,7 @@ async def upload_attachment(
         await session.flush()
         await record_event(
             session,
-            "attachment.created",
+            EventType.attachment_created,
             actor_id=principal.user_id,
             data={"attachment": AttachmentRead.model_validate(attachment).model_dump(mode="json")},
         )

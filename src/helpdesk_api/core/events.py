@@ -12,6 +12,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.models import Event
 
 _PENDING = "pending_events"
@@ -19,7 +20,7 @@ _PENDING = "pending_events"
 
 async def record_event(
     session: AsyncSession,
-    event_type: str,
+    event_type: EventType,
     *,
     actor_id: int | None,
     data: dict[str, Any],
@@ -28,7 +29,7 @@ async def record_event(
     is_public: bool = False,
 ) -> None:
     row = {
-        "type": event_type,
+        "type": event_type.value,
         "actor_id": actor_id,
         "actor_via": via,
         "ticket_id": ticket_id,

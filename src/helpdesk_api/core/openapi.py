@@ -1,9 +1,13 @@
-"""Polish on FastAPI's generated document, so generated clients see the real error contract."""
+"""Polish on FastAPI's generated document, so generated clients see the real error contract,
+and its ``webhooks`` section: the messages this service sends."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from helpdesk_api.core.errors import PROBLEM_MEDIA_TYPE
 
@@ -43,18 +47,63 @@ def _polish(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+@dataclass(frozen=True)
+class WebhookDoc:
+    name: str
+    description: str
+    message: type[BaseModel]
+
+
+# Filled by the event catalogue (``event_catalogue/webhooks.py``): core knows no event type.
+WEBHOOKS: list[WebhookDoc] = []
+_REF = "#/components/schemas/{model}"
+
+
+def _add_webhooks(document: dict[str, Any]) -> dict[str, Any]:
+    """Messages are documented as they are sent (serialization mode: computed fields too),
+    which FastAPI would do only for responses; their models join the components."""
+    if not WEBHOOKS:
+        return document
+    keys, top = models_json_schema(
+        [(doc.message, "serialization") for doc in WEBHOOKS], ref_template=_REF
+    )
+    components: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in top.get("$defs", {}).items():
+        # A model the paths use already is kept as FastAPI wrote it (its details differ in
+        # form only); two different models under one name would differ in their fields.
+        known = components.setdefault(name, schema)
+        if set(known.get("properties", {})) != set(schema.get("properties", {})):
+            raise RuntimeError(f"two models are named {name} in the OpenAPI document")
+    document["webhooks"] = {
+        doc.name: {
+            "post": {
+                "summary": doc.name,
+                "description": doc.description,
+                "operationId": f"webhooks-{doc.name}",
+                "tags": ["webhooks"],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": keys[doc.message, "serialization"]}},
+                },
+                "responses": {"2XX": {"description": "Received; any other answer is retried."}},
+            }
+        }
+        for doc in WEBHOOKS
+    }
+    return document
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _polish(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                    tags=app.openapi_tags,
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
             )
+            app.openapi_schema = _add_webhooks(_polish(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

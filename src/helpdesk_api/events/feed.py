@@ -8,6 +8,7 @@ committed or rolled back, so a reader never skips an event that commits late.
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,7 @@ def _after(position: Position) -> Any:
     return tuple_(Event.tx_id, Event.id) > tuple_(position.tx_id, position.event_id)
 
 
-def events_after(position: Position, types: list[str] | None = None) -> Select[Any]:
+def events_after(position: Position, types: Sequence[str] | None = None) -> Select[Any]:
     """Every event (webhook dispatch reads this; people read ``visible_events_after``)."""
     statement = select(Event).where(_after(position), Event.tx_id < SAFE_HORIZON)
     if types:
@@ -66,7 +67,7 @@ def events_after(position: Position, types: list[str] | None = None) -> Select[A
 
 
 def visible_events_after(
-    principal: Principal, position: Position, types: list[str] | None = None
+    principal: Principal, position: Position, types: Sequence[str] | None = None
 ) -> Select[Any]:
     """What one caller may read: staff what they may see (``access.event_visibility``),
     customers their own tickets' public events."""
@@ -76,7 +77,7 @@ def visible_events_after(
 
 
 def customer_events_after(
-    principal: Principal, position: Position, types: list[str] | None = None
+    principal: Principal, position: Position, types: Sequence[str] | None = None
 ) -> Select[Any]:
     """A customer's own tickets' public events only."""
     visible_ticket = select(Ticket.id).where(

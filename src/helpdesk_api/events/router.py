@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from helpdesk_api.core.auth import Authenticated, Principal, Staff
 from helpdesk_api.core.db import DB, TransactionalRoute, to_libpq_url
 from helpdesk_api.core.errors import OUTAGE_RETRY_AFTER_SECONDS, is_database_outage
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.events.feed import (
     Position,
     position_of,
@@ -20,7 +21,7 @@ from helpdesk_api.events.notifier import EventNotifier
 from helpdesk_api.events.schemas import EventPage, event_read
 
 logger = logging.getLogger("helpdesk_api.events")
-router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TransactionalRoute)
+router = APIRouter(prefix="/v1", tags=["events"], route_class=TransactionalRoute)
 
 HEARTBEAT_SECONDS = 15.0
 # After a connection or a notification, look again this often for this long: events that
@@ -30,11 +31,12 @@ RECHECK_WINDOW_SECONDS = 10.0
 STREAM_BATCH = 200
 
 EventTypes = Annotated[
-    list[str], Query(max_length=50, description="Only these event types (repeatable).")
+    list[EventType],
+    Query(max_length=50, description="Only these event types (repeatable); see /v1/event-types."),
 ]
 
 
-@router.get("")
+@router.get("/events")
 async def list_events(
     session: DB,
     principal: Staff,
@@ -65,7 +67,7 @@ def _notifier(request: Request) -> EventNotifier:
 
 
 @router.get(
-    "/stream",
+    "/events/stream",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
 )

@@ -3,7 +3,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.models import Event
+
+__all__ = ["Actor", "EventPage", "EventRead", "event_read"]
 
 
 class Actor(BaseModel):
@@ -31,8 +34,9 @@ class EventPage(BaseModel):
 
 
 def _customer_data(event: Event) -> dict[str, Any]:
-    """What a customer may know of one of their tickets' public events."""
-    if event.type == "comment.created":
+    """What a customer may know of one of their tickets' public events: the catalogue's
+    ``CustomerCommentCreated`` or ``CustomerTicketEvent``, nothing staff-only."""
+    if event.type == EventType.comment_created:
         return {"comment": event.data.get("comment"), "public": True}
     ticket = event.data.get("ticket") or {}
     status = ticket.get("status") or {}

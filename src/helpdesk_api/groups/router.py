@@ -2,20 +2,15 @@ from fastapi import APIRouter, Response, status
 
 from helpdesk_api.core.auth import Admin, Staff
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit
 from helpdesk_api.core.params import ResourceId
 from helpdesk_api.groups import service
 from helpdesk_api.groups.schemas import GroupCreate, GroupPage, GroupRead, GroupUpdate
-from helpdesk_api.models import Group
 from helpdesk_api.users.schemas import UserPage
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"], route_class=TransactionalRoute)
-
-
-def _etag(group: Group) -> str:
-    return make_etag("group", group.id, group.version)
 
 
 @router.get("")
@@ -37,8 +32,7 @@ async def create_group(
     data: GroupCreate, session: DB, principal: Admin, response: Response
 ) -> GroupRead:
     group = await service.create_group(session, principal, data)
-    response.headers["Location"] = f"/v1/groups/{group.id}"
-    response.headers["ETag"] = _etag(group)
+    service.GROUPS.set_created(response, group)
     return service.to_read(group)
 
 
@@ -47,7 +41,7 @@ async def get_group(
     group_id: ResourceId, session: DB, principal: Staff, response: Response
 ) -> GroupRead:
     group = await service.get_group(session, group_id)
-    response.headers["ETag"] = _etag(group)
+    service.GROUPS.set_etag(response, group)
     return service.to_read(group)
 
 
@@ -60,10 +54,9 @@ async def update_group(
     response: Response,
     if_match: IfMatch = None,
 ) -> GroupRead:
-    group = await service.get_group(session, group_id, for_update=True)
-    check_if_match(if_match, _etag(group))
+    group = await service.GROUPS.get_for_write(session, group_id, if_match)
     updated = await service.update_group(session, principal, group, data)
-    response.headers["ETag"] = _etag(updated)
+    service.GROUPS.set_etag(response, updated)
     return service.to_read(updated)
 
 
@@ -73,8 +66,7 @@ async def deactivate_group(
 ) -> None:
     """Deactivates the group (tickets keep naming it); its members are kept.
     PATCH `is_active: true` brings it back."""
-    group = await service.get_group(session, group_id, for_update=True)
-    check_if_match(if_match, _etag(group))
+    group = await service.GROUPS.get_for_write(session, group_id, if_match)
     await service.update_group(session, principal, group, GroupUpdate(is_active=False))
 
 

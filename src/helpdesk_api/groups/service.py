@@ -10,14 +10,18 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.groups.schemas import GroupCreate, GroupRead, GroupUpdate
 from helpdesk_api.models import Group, GroupMembership, User
 from helpdesk_api.users import service as users_service
 from helpdesk_api.users.schemas import UserRead
 
 _USER_LOC = ("path", "user_id")
+
+GROUPS = AdminResource("group", "/v1/groups", Group, "Group")
 
 
 async def is_member(session: AsyncSession, group_id: int, user_id: int) -> bool:
@@ -38,13 +42,7 @@ def to_read(group: Group) -> GroupRead:
 
 
 async def get_group(session: AsyncSession, group_id: int, *, for_update: bool = False) -> Group:
-    statement = select(Group).where(Group.id == group_id)
-    if for_update:
-        statement = statement.with_for_update()
-    group = await session.scalar(statement)
-    if group is None:
-        raise NotFound(f"Group {group_id} does not exist.")
-    return group
+    return await GROUPS.get(session, group_id, for_update=for_update)
 
 
 async def list_groups(
@@ -82,12 +80,7 @@ async def create_group(session: AsyncSession, actor: Principal, data: GroupCreat
     session.add(group)
     await _flush(session)
     await session.refresh(group)
-    await record_event(
-        session,
-        "group.created",
-        actor_id=actor.user_id,
-        data={"group": to_read(group).model_dump(mode="json")},
-    )
+    await GROUPS.record_created(session, actor_id=actor.user_id, read=to_read(group))
     return group
 
 
@@ -95,11 +88,7 @@ async def update_group(
     session: AsyncSession, actor: Principal, group: Group, data: GroupUpdate
 ) -> Group:
     fields = data.model_dump(exclude_unset=True)
-    changes = [
-        {"field": name, "from": getattr(group, name), "to": value}
-        for name, value in fields.items()
-        if getattr(group, name) != value
-    ]
+    changes = field_changes({name: getattr(group, name) for name in fields}, fields)
     if not changes:
         return group
     if "name" in fields:
@@ -108,11 +97,8 @@ async def update_group(
         setattr(group, change["field"], change["to"])
     await _flush(session)
     await session.refresh(group)
-    await record_event(
-        session,
-        "group.updated",
-        actor_id=actor.user_id,
-        data={"group_id": group.id, "changes": changes},
+    await GROUPS.record_updated(
+        session, actor_id=actor.user_id, resource_id=group.id, changes=changes
     )
     return group
 
@@ -156,7 +142,7 @@ async def add_member(session: AsyncSession, actor: Principal, group_id: int, use
     if added is not None:
         await record_event(
             session,
-            "group.member_added",
+            EventType.group_member_added,
             actor_id=actor.user_id,
             data={"group_id": group_id, "user_id": user_id},
         )
@@ -173,7 +159,7 @@ async def remove_member(
     await session.flush()
     await record_event(
         session,
-        "group.member_removed",
+        EventType.group_member_removed,
         actor_id=actor.user_id,
         data={"group_id": group_id, "user_id": user_id},
     )

@@ -15,6 +15,7 @@ from helpdesk_api.access.visibility import ticket_visibility, visible_tickets
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.links.schemas import LinkCreate, LinkDirection, LinkRead
@@ -153,7 +154,7 @@ async def create_link(
                       None, described, now)  # fmt: skip
     await record_event(
         session,
-        "ticket.linked",
+        EventType.ticket_linked,
         actor_id=principal.user_id,
         ticket_id=this.id,
         data={"link": described},
@@ -181,7 +182,7 @@ async def delete_link(
                       described, None, now)  # fmt: skip
     await record_event(
         session,
-        "ticket.unlinked",
+        EventType.ticket_unlinked,
         actor_id=principal.user_id,
         ticket_id=this.id,
         data={"link": described},

@@ -16,6 +16,7 @@ from helpdesk_api.access.visibility import visible_tickets
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.merging.schemas import MergeRequest
 from helpdesk_api.models import StatusCategory, Ticket, TicketCc, TicketComment, Via
@@ -174,7 +175,7 @@ async def merge_tickets(
 
     await record_event(
         session,
-        "ticket.merged",
+        EventType.ticket_merged,
         actor_id=principal.user_id,
         ticket_id=target.id,
         data={

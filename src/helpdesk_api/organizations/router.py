@@ -4,10 +4,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from helpdesk_api.core.auth import Admin, Authenticated, Staff
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit
-from helpdesk_api.models import Organization
 from helpdesk_api.organizations import service
 from helpdesk_api.organizations.dependencies import OrganizationId, VisibleOrganization
 from helpdesk_api.organizations.schemas import (
@@ -21,10 +20,6 @@ from helpdesk_api.users.schemas import UserPage
 router = APIRouter(
     prefix="/v1/organizations", tags=["organizations"], route_class=TransactionalRoute
 )
-
-
-def _etag(organization: Organization) -> str:
-    return make_etag("organization", organization.id, organization.version)
 
 
 @router.get("")
@@ -52,8 +47,7 @@ async def create_organization(
     data: OrganizationCreate, session: DB, principal: Admin, response: Response
 ) -> OrganizationRead:
     organization = await service.create_organization(session, principal, data)
-    response.headers["Location"] = f"/v1/organizations/{organization.id}"
-    response.headers["ETag"] = _etag(organization)
+    service.ORGANIZATIONS.set_created(response, organization)
     return service.to_read(organization)
 
 
@@ -62,7 +56,7 @@ async def get_organization(
     organization: VisibleOrganization, principal: Authenticated, response: Response
 ) -> OrganizationRead:
     """Staff read any organisation; a customer reads only their own, without `notes`."""
-    response.headers["ETag"] = _etag(organization)
+    service.ORGANIZATIONS.set_etag(response, organization)
     return service.to_read(organization, staff=principal.is_staff)
 
 
@@ -75,10 +69,9 @@ async def update_organization(
     response: Response,
     if_match: IfMatch = None,
 ) -> OrganizationRead:
-    organization = await service.get_organization(session, organization_id, for_update=True)
-    check_if_match(if_match, _etag(organization))
+    organization = await service.ORGANIZATIONS.get_for_write(session, organization_id, if_match)
     updated = await service.update_organization(session, principal, organization, data)
-    response.headers["ETag"] = _etag(updated)
+    service.ORGANIZATIONS.set_etag(response, updated)
     return service.to_read(updated)
 
 
@@ -89,8 +82,7 @@ async def delete_organization(
     """Deletes the organisation; its members stay, without an organisation.
     Refused with 409 while tickets reference it: they keep the organisation they were opened in.
     """
-    organization = await service.get_organization(session, organization_id, for_update=True)
-    check_if_match(if_match, _etag(organization))
+    organization = await service.ORGANIZATIONS.get_for_write(session, organization_id, if_match)
     await service.delete_organization(session, principal, organization)
 
 

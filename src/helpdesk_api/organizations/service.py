@@ -9,8 +9,10 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.core.tags import normalize_tag, normalize_tags
 from helpdesk_api.models import Organization, Ticket, User
 from helpdesk_api.organizations.schemas import (
@@ -22,6 +24,8 @@ from helpdesk_api.users import service as users_service
 from helpdesk_api.users.schemas import UserRead
 
 _FIELDS = ("name", "shared_tickets", "domains", "tags", "notes", "external_id")
+
+ORGANIZATIONS = AdminResource("organization", "/v1/organizations", Organization, "Organization")
 
 
 def to_read(organization: Organization, *, staff: bool = True) -> OrganizationRead:
@@ -45,13 +49,7 @@ def _not_found(organization_id: int) -> NotFound:
 async def get_organization(
     session: AsyncSession, organization_id: int, *, for_update: bool = False
 ) -> Organization:
-    statement = select(Organization).where(Organization.id == organization_id)
-    if for_update:
-        statement = statement.with_for_update()
-    organization = await session.scalar(statement)
-    if organization is None:
-        raise _not_found(organization_id)
-    return organization
+    return await ORGANIZATIONS.get(session, organization_id, for_update=for_update)
 
 
 async def get_visible_organization(
@@ -160,12 +158,7 @@ async def create_organization(
     session.add(organization)
     await _flush(session)
     await session.refresh(organization)
-    await record_event(
-        session,
-        "organization.created",
-        actor_id=actor.user_id,
-        data={"organization": to_read(organization).model_dump(mode="json")},
-    )
+    await ORGANIZATIONS.record_created(session, actor_id=actor.user_id, read=to_read(organization))
     return organization
 
 
@@ -173,32 +166,21 @@ async def update_organization(
     session: AsyncSession, actor: Principal, organization: Organization, data: OrganizationUpdate
 ) -> Organization:
     fields = _normalise(data.model_dump(exclude_unset=True))
+    before = {name: getattr(organization, name) for name in _FIELDS}
     changed = {
-        name: value
-        for name, value in fields.items()
-        if name in _FIELDS and getattr(organization, name) != value
+        name: value for name, value in fields.items() if name in _FIELDS and before[name] != value
     }
     if not changed:
         return organization
     await _ensure_unique(session, changed, exclude_id=organization.id)
-    changes = [
-        {
-            "field": name,
-            # Notes are staff-only; the event feed reaches integrators, so it says only "changed".
-            "from": None if name == "notes" else getattr(organization, name),
-            "to": None if name == "notes" else value,
-        }
-        for name, value in changed.items()
-    ]
+    # Notes are staff-only: the event says only that they changed.
+    changes = field_changes(before, changed, redacted={"notes"})
     for name, value in changed.items():
         setattr(organization, name, value)
     await _flush(session)
     await session.refresh(organization)
-    await record_event(
-        session,
-        "organization.updated",
-        actor_id=actor.user_id,
-        data={"organization_id": organization.id, "changes": changes},
+    await ORGANIZATIONS.record_updated(
+        session, actor_id=actor.user_id, resource_id=organization.id, changes=changes
     )
     return organization
 
@@ -225,7 +207,7 @@ async def delete_organization(
         ) from exc
     await record_event(
         session,
-        "organization.deleted",
+        EventType.organization_deleted,
         actor_id=actor.user_id,
         data={"organization_id": organization_id, "name": name},
     )

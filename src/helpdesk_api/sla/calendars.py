@@ -8,9 +8,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.errors import Conflict, InvalidInput
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.models import BusinessCalendar, SlaPolicy
 from helpdesk_api.sla import business_time
 from helpdesk_api.sla.schemas import (
@@ -20,6 +22,10 @@ from helpdesk_api.sla.schemas import (
     Holiday,
     HolidaysFrom,
     OpeningHours,
+)
+
+CALENDARS = AdminResource(
+    "business_calendar", "/v1/business-calendars", BusinessCalendar, "Business calendar"
 )
 
 
@@ -57,13 +63,7 @@ def to_read(row: BusinessCalendar) -> CalendarRead:
 async def get_calendar(
     session: AsyncSession, calendar_id: int, *, for_update: bool = False
 ) -> BusinessCalendar:
-    statement = select(BusinessCalendar).where(BusinessCalendar.id == calendar_id)
-    if for_update:
-        statement = statement.with_for_update()
-    row = await session.scalar(statement)
-    if row is None:
-        raise NotFound(f"Business calendar {calendar_id} does not exist.")
-    return row
+    return await CALENDARS.get(session, calendar_id, for_update=for_update)
 
 
 async def list_calendars(
@@ -161,12 +161,7 @@ async def create_calendar(
     session.add(row)
     await session.flush()
     await session.refresh(row)
-    await record_event(
-        session,
-        "business_calendar.created",
-        actor_id=actor.user_id,
-        data={"business_calendar": to_read(row).model_dump(mode="json")},
-    )
+    await CALENDARS.record_created(session, actor_id=actor.user_id, read=to_read(row))
     return row
 
 
@@ -197,18 +192,19 @@ async def update_calendar(
         hours=values["hours"],
         holidays=values["holidays"],
     )
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
-    if not changed:
+    changes = field_changes({name: getattr(row, name) for name in values}, values)
+    if not changes:
         return row
-    for name in changed:
-        setattr(row, name, values[name])
+    for change in changes:
+        setattr(row, change["field"], change["to"])
     await session.flush()
     await session.refresh(row)
-    await record_event(
+    await CALENDARS.record_updated(
         session,
-        "business_calendar.updated",
         actor_id=actor.user_id,
-        data={"business_calendar": to_read(row).model_dump(mode="json"), "changed": changed},
+        resource_id=row.id,
+        changes=changes,
+        business_calendar=to_read(row).model_dump(mode="json"),
     )
     return row
 
@@ -224,7 +220,7 @@ async def delete_calendar(session: AsyncSession, actor: Principal, row: Business
     await session.flush()
     await record_event(
         session,
-        "business_calendar.deleted",
+        EventType.business_calendar_deleted,
         actor_id=actor.user_id,
         data={"business_calendar_id": row.id},
     )

@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import InvalidInput, NotFound
-from helpdesk_api.core.events import record_event
+from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import BusinessCalendar, Group, Organization, SlaPolicy, SlaTarget
 from helpdesk_api.sla.schemas import (
@@ -24,6 +24,8 @@ from helpdesk_api.sla.schemas import (
 
 # Pause categories in a stable order, whatever order they were sent in.
 _PAUSE_ORDER = ("pending", "on_hold")
+
+POLICIES = AdminResource("sla_policy", "/v1/sla-policies", SlaPolicy, "SLA policy")
 
 
 async def targets_by_policy(
@@ -71,13 +73,7 @@ async def read(session: AsyncSession, policy: SlaPolicy) -> PolicyRead:
 async def get_policy(
     session: AsyncSession, policy_id: int, *, for_update: bool = False
 ) -> SlaPolicy:
-    statement = select(SlaPolicy).where(SlaPolicy.id == policy_id)
-    if for_update:
-        statement = statement.with_for_update()
-    policy = await session.scalar(statement)
-    if policy is None:
-        raise NotFound(f"SLA policy {policy_id} does not exist.")
-    return policy
+    return await POLICIES.get(session, policy_id, for_update=for_update)
 
 
 async def list_policies(
@@ -173,12 +169,7 @@ async def create_policy(session: AsyncSession, actor: Principal, data: PolicyCre
     await session.flush()
     await _replace_targets(session, policy.id, data.targets)
     await session.refresh(policy)
-    await record_event(
-        session,
-        "sla_policy.created",
-        actor_id=actor.user_id,
-        data={"sla_policy": (await read(session, policy)).model_dump(mode="json")},
-    )
+    await POLICIES.record_created(session, actor_id=actor.user_id, read=await read(session, policy))
     return policy
 
 
@@ -203,23 +194,23 @@ async def update_policy(
             setattr(policy, name, getattr(data, name))
     if conditions is not None:
         policy.conditions = conditions
-    after_fields = PolicyRead.model_fields.keys() - {"created_at", "updated_at"}
+    compared = sorted(PolicyRead.model_fields.keys() - {"created_at", "updated_at"})
     # Compare what a reader would see; only a real change bumps the version and records.
     draft = to_read(policy, (await targets_by_policy(session, [policy.id]))[policy.id])
-    changed = sorted(f for f in after_fields if getattr(before, f) != getattr(draft, f))
-    if not changed:
+    changes = field_changes(
+        before.model_dump(mode="json"), draft.model_dump(mode="json"), fields=compared
+    )
+    if not changes:
         return policy
     # Also when only the targets changed: the policy's version (and ETag) must move.
     flag_modified(policy, "name")
     await session.flush()
     await session.refresh(policy)
-    await record_event(
+    await POLICIES.record_updated(
         session,
-        "sla_policy.updated",
         actor_id=actor.user_id,
-        data={
-            "sla_policy": (await read(session, policy)).model_dump(mode="json"),
-            "changed": changed,
-        },
+        resource_id=policy.id,
+        changes=changes,
+        sla_policy=(await read(session, policy)).model_dump(mode="json"),
     )
     return policy

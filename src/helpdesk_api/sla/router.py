@@ -3,11 +3,10 @@ from fastapi import APIRouter, Response, status
 from helpdesk_api.core.auth import Admin, Staff
 from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit
 from helpdesk_api.core.params import ResourceId
-from helpdesk_api.models import BusinessCalendar, SlaPolicy
 from helpdesk_api.sla import calendars, policies, service
 from helpdesk_api.sla.schemas import (
     CalendarCreate,
@@ -22,14 +21,6 @@ from helpdesk_api.sla.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["sla"], route_class=TransactionalRoute)
-
-
-def _calendar_etag(row: BusinessCalendar) -> str:
-    return make_etag("business-calendar", row.id, row.version)
-
-
-def _policy_etag(row: SlaPolicy) -> str:
-    return make_etag("sla-policy", row.id, row.version)
 
 
 @router.get("/business-calendars")
@@ -48,8 +39,7 @@ async def create_business_calendar(
     several intervals per day allowed. `holidays_from: {country, years}` adds the public
     holidays of the `holidays` package; `always_open: true` is open around the clock."""
     row = await calendars.create_calendar(session, principal, data)
-    response.headers["Location"] = f"/v1/business-calendars/{row.id}"
-    response.headers["ETag"] = _calendar_etag(row)
+    calendars.CALENDARS.set_created(response, row)
     return calendars.to_read(row)
 
 
@@ -58,7 +48,7 @@ async def get_business_calendar(
     calendar_id: ResourceId, session: DB, principal: Staff, response: Response
 ) -> CalendarRead:
     row = await calendars.get_calendar(session, calendar_id)
-    response.headers["ETag"] = _calendar_etag(row)
+    calendars.CALENDARS.set_etag(response, row)
     return calendars.to_read(row)
 
 
@@ -72,10 +62,9 @@ async def update_business_calendar(
     if_match: IfMatch = None,
 ) -> CalendarRead:
     """`holidays` replaces the list; `holidays_from` adds public holidays to it."""
-    row = await calendars.get_calendar(session, calendar_id, for_update=True)
-    check_if_match(if_match, _calendar_etag(row))
+    row = await calendars.CALENDARS.get_for_write(session, calendar_id, if_match)
     row = await calendars.update_calendar(session, principal, row, data)
-    response.headers["ETag"] = _calendar_etag(row)
+    calendars.CALENDARS.set_etag(response, row)
     return calendars.to_read(row)
 
 
@@ -84,8 +73,7 @@ async def delete_business_calendar(
     calendar_id: ResourceId, session: DB, principal: Admin, if_match: IfMatch = None
 ) -> None:
     """409 while an SLA policy uses the calendar."""
-    row = await calendars.get_calendar(session, calendar_id, for_update=True)
-    check_if_match(if_match, _calendar_etag(row))
+    row = await calendars.CALENDARS.get_for_write(session, calendar_id, if_match)
     await calendars.delete_calendar(session, principal, row)
 
 
@@ -111,8 +99,7 @@ async def create_sla_policy(
     """Targets per priority and metric (`first_reply`, `next_reply`, `periodic_update`,
     `resolution`), in business minutes on the policy's calendar or in calendar minutes."""
     row = await policies.create_policy(session, principal, data)
-    response.headers["Location"] = f"/v1/sla-policies/{row.id}"
-    response.headers["ETag"] = _policy_etag(row)
+    policies.POLICIES.set_created(response, row)
     return await policies.read(session, row)
 
 
@@ -121,7 +108,7 @@ async def get_sla_policy(
     policy_id: ResourceId, session: DB, principal: Staff, response: Response
 ) -> PolicyRead:
     row = await policies.get_policy(session, policy_id)
-    response.headers["ETag"] = _policy_etag(row)
+    policies.POLICIES.set_etag(response, row)
     return await policies.read(session, row)
 
 
@@ -136,10 +123,9 @@ async def update_sla_policy(
 ) -> PolicyRead:
     """`targets` replaces the whole list. Tickets take the change when they are next
     re-evaluated (a change of priority, group, tags, channel, type or requester)."""
-    row = await policies.get_policy(session, policy_id, for_update=True)
-    check_if_match(if_match, _policy_etag(row))
+    row = await policies.POLICIES.get_for_write(session, policy_id, if_match)
     row = await policies.update_policy(session, principal, row, data)
-    response.headers["ETag"] = _policy_etag(row)
+    policies.POLICIES.set_etag(response, row)
     return await policies.read(session, row)
 
 
@@ -149,8 +135,7 @@ async def delete_sla_policy(
 ) -> None:
     """Deactivates the policy: it matches no ticket from now on, and tickets' recorded SLAs
     keep naming it. PATCH `is_active: true` brings it back."""
-    row = await policies.get_policy(session, policy_id, for_update=True)
-    check_if_match(if_match, _policy_etag(row))
+    row = await policies.POLICIES.get_for_write(session, policy_id, if_match)
     await policies.update_policy(session, principal, row, PolicyUpdate(is_active=False))
 
 

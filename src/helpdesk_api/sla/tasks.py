@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk_api.core.actor import Actor
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.metrics import SLA_BREACHES
 from helpdesk_api.models import Ticket, TicketSlaMetric, Via
@@ -46,7 +47,7 @@ async def _announce(
         # A warning not sent before the breach is no longer news: only the breach is told.
         store(row, clock.record_breach(state))
         await record_event(
-            session, "sla.breached", actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
+            session, EventType.sla_breached, actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
             data=_event_data(row),
         )  # fmt: skip
         SLA_BREACHES.labels(row.metric).inc()
@@ -61,7 +62,7 @@ async def _announce(
     ):
         store(row, clock.record_warning(state))
         await record_event(
-            session, "sla.warning", actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
+            session, EventType.sla_warning, actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
             data=_event_data(row),
         )  # fmt: skip
     else:

@@ -1,19 +1,25 @@
 """The impact × urgency → priority matrix that admins edit and new tickets are ranked by."""
 
 from itertools import product
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.resource import field_changes
 from helpdesk_api.models import Level, Priority, PriorityMatrixCell
 from helpdesk_api.statuses.schemas import MatrixCell, PriorityMatrix
 
 COMBINATIONS = list(product(Level, Level))
 _ORDER = {combination: n for n, combination in enumerate(COMBINATIONS)}
+
+
+def cell_field(impact: Level, urgency: Level) -> str:
+    """How a cell is named in ``priority_matrix.updated`` changes."""
+    return f"impact.{impact.value}.urgency.{urgency.value}"
 
 
 def _to_matrix(cells: dict[tuple[Level, Level], Priority]) -> PriorityMatrix:
@@ -71,30 +77,24 @@ async def replace_matrix(
 ) -> PriorityMatrix:
     wanted = _check_complete(data)
     current = await _load(session, for_update=True)
-    changes: list[dict[str, Any]] = []
+    before: dict[str, str | None] = {}
+    after: dict[str, str | None] = {}
     for (impact, urgency), priority in wanted.items():
         row = current.get((impact, urgency))
-        previous = row.priority if row is not None else None
-        if previous == priority:
-            continue
+        field = cell_field(impact, urgency)
+        before[field] = row.priority if row is not None else None
+        after[field] = priority.value
         if row is None:
             session.add(PriorityMatrixCell(impact=impact, urgency=urgency, priority=priority))
-        else:
+        elif row.priority != priority:
             row.priority = priority
-        changes.append(
-            {
-                "impact": impact.value,
-                "urgency": urgency.value,
-                "from": previous,
-                "to": priority.value,
-            }
-        )
+    changes = field_changes(before, after)
     matrix = _to_matrix(wanted)
     if changes:
         await session.flush()
         await record_event(
             session,
-            "priority_matrix.updated",
+            EventType.priority_matrix_updated,
             actor_id=actor.user_id,
             data={"changes": changes, "matrix": matrix.model_dump(mode="json")["cells"]},
         )

@@ -2,11 +2,11 @@ from fastapi import APIRouter, Response, status
 
 from helpdesk_api.core.auth import Admin, Authenticated, Staff
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit
 from helpdesk_api.core.params import ResourceId
-from helpdesk_api.models import StatusCategory, TicketStatus
+from helpdesk_api.models import StatusCategory
 from helpdesk_api.statuses import matrix, service
 from helpdesk_api.statuses.schemas import (
     PriorityMatrix,
@@ -20,10 +20,6 @@ from helpdesk_api.statuses.schemas import (
 router = APIRouter(prefix="/v1", tags=["ticket-statuses"], route_class=TransactionalRoute)
 
 StatusId = ResourceId
-
-
-def _etag(ticket_status: TicketStatus) -> str:
-    return make_etag("ticket_status", ticket_status.id, ticket_status.version)
 
 
 @router.get("/ticket-statuses")
@@ -46,8 +42,7 @@ async def create_ticket_status(
     data: StatusCreate, session: DB, principal: Admin, response: Response
 ) -> StatusRead:
     created = await service.create_status(session, principal, data)
-    response.headers["Location"] = f"/v1/ticket-statuses/{created.id}"
-    response.headers["ETag"] = _etag(created)
+    service.STATUSES.set_created(response, created)
     return service.to_read(created)
 
 
@@ -57,7 +52,7 @@ async def get_ticket_status(
 ) -> StatusView:
     """Customers get only `id`, `category` and their `label`."""
     found = await service.get_status(session, status_id)
-    response.headers["ETag"] = _etag(found)
+    service.STATUSES.set_etag(response, found)
     return service.present(found, principal)
 
 
@@ -70,10 +65,9 @@ async def update_ticket_status(
     response: Response,
     if_match: IfMatch = None,
 ) -> StatusRead:
-    found = await service.get_status(session, status_id, for_update=True)
-    check_if_match(if_match, _etag(found))
+    found = await service.STATUSES.get_for_write(session, status_id, if_match)
     updated = await service.update_status(session, principal, found, data)
-    response.headers["ETag"] = _etag(updated)
+    service.STATUSES.set_etag(response, updated)
     return service.to_read(updated)
 
 
@@ -95,12 +89,11 @@ async def delete_ticket_status(
     """Deletes a status no ticket uses (204). A status that any ticket uses is deactivated
     instead, so those tickets keep a meaningful status: the answer is 200 with the status,
     `is_active` false. The default of a category cannot be deleted (422)."""
-    found = await service.get_status(session, status_id, for_update=True)
-    check_if_match(if_match, _etag(found))
+    found = await service.STATUSES.get_for_write(session, status_id, if_match)
     kept = await service.delete_status(session, principal, found)
     if kept is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.headers["ETag"] = _etag(kept)
+    service.STATUSES.set_etag(response, kept)
     return service.to_read(kept)
 
 

@@ -9,9 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.errors import Conflict, InvalidInput
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.models import (
     Level,
     Priority,
@@ -32,6 +34,9 @@ from helpdesk_api.statuses.schemas import (
 # Statuses are a handful of rows read several times per request (a new ticket's default, the
 # event data, the response): the session reads them all once.
 _CACHE = "ticket_statuses"
+
+STATUSES = AdminResource("ticket_status", "/v1/ticket-statuses", TicketStatus, "Ticket status")
+_FIELDS = ("agent_label", "customer_label", "description", "position", "is_active")
 
 
 async def statuses_by_id(session: AsyncSession, ids: Iterable[int] = ()) -> dict[int, TicketStatus]:
@@ -126,13 +131,7 @@ async def list_statuses(
 async def get_status(
     session: AsyncSession, status_id: int, *, for_update: bool = False
 ) -> TicketStatus:
-    statement = select(TicketStatus).where(TicketStatus.id == status_id)
-    if for_update:
-        statement = statement.with_for_update()
-    status = await session.scalar(statement)
-    if status is None:
-        raise NotFound(f"Ticket status {status_id} does not exist.")
-    return status
+    return await STATUSES.get(session, status_id, for_update=for_update)
 
 
 async def _demote_current_default(session: AsyncSession, actor: Principal, category: str) -> None:
@@ -150,14 +149,11 @@ async def _demote_current_default(session: AsyncSession, actor: Principal, categ
         return
     current.is_default = False
     await session.flush()
-    await record_event(
+    await STATUSES.record_updated(
         session,
-        "ticket_status.updated",
         actor_id=actor.user_id,
-        data={
-            "ticket_status_id": current.id,
-            "changes": [{"field": "is_default", "from": True, "to": False}],
-        },
+        resource_id=current.id,
+        changes=field_changes({"is_default": True}, {"is_default": False}),
     )
 
 
@@ -192,12 +188,7 @@ async def create_status(
     session.add(status)
     await _flush_default_change(session)
     await session.refresh(status)
-    await record_event(
-        session,
-        "ticket_status.created",
-        actor_id=actor.user_id,
-        data={"ticket_status": to_read(status).model_dump(mode="json")},
-    )
+    await STATUSES.record_created(session, actor_id=actor.user_id, read=to_read(status))
     return status
 
 
@@ -235,22 +226,17 @@ async def update_status(
     _check_default_stays_active(status, fields, becomes_default)
     if becomes_default:
         await _demote_current_default(session, actor, status.category)
-    changes: list[dict[str, Any]] = []
-    for name in ("agent_label", "customer_label", "description", "position", "is_active"):
-        if name in fields and getattr(status, name) != fields[name]:
-            changes.append({"field": name, "from": getattr(status, name), "to": fields[name]})
-            setattr(status, name, fields[name])
+    wanted = {name: fields[name] for name in _FIELDS if name in fields}
     if becomes_default:
-        changes.append({"field": "is_default", "from": False, "to": True})
-        status.is_default = True
+        wanted["is_default"] = True
+    changes = field_changes({name: getattr(status, name) for name in wanted}, wanted)
+    for change in changes:
+        setattr(status, change["field"], change["to"])
     if changes:
         await _flush_default_change(session)
         await session.refresh(status)
-        await record_event(
-            session,
-            "ticket_status.updated",
-            actor_id=actor.user_id,
-            data={"ticket_status_id": status.id, "changes": changes},
+        await STATUSES.record_updated(
+            session, actor_id=actor.user_id, resource_id=status.id, changes=changes
         )
     return status
 
@@ -274,21 +260,21 @@ async def delete_status(
             status.is_active = False
             await session.flush()
             await session.refresh(status)
-            await record_event(
+            await STATUSES.record_updated(
                 session,
-                "ticket_status.updated",
                 actor_id=actor.user_id,
-                data={
-                    "ticket_status_id": status.id,
-                    "changes": [{"field": "is_active", "from": True, "to": False}],
-                    "reason": "deleted while in use by tickets",
-                },
+                resource_id=status.id,
+                changes=field_changes({"is_active": True}, {"is_active": False}),
+                reason="deleted while in use by tickets",
             )
         return status
     snapshot = to_read(status).model_dump(mode="json")
     await session.delete(status)
     await session.flush()
     await record_event(
-        session, "ticket_status.deleted", actor_id=actor.user_id, data={"ticket_status": snapshot}
+        session,
+        EventType.ticket_status_deleted,
+        actor_id=actor.user_id,
+        data={"ticket_status": snapshot},
     )
     return None

@@ -18,6 +18,7 @@ from helpdesk_api.attachments.service import attach_to_comment, attachments_for_
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.html import sanitize_html, text_of
 from helpdesk_api.models import (
@@ -180,7 +181,7 @@ async def add_comment(
     read = (await present_comments(session, [row]))[0]
     await record_event(
         session,
-        "comment.created",
+        EventType.comment_created,
         actor_id=actor.user_id,
         via=row.via,
         ticket_id=ticket.id,

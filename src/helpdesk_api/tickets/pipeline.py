@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.errors import Conflict
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import Ticket, TicketAudit
 from helpdesk_api.tickets.changes import ChangeSet
@@ -167,18 +168,24 @@ async def _record_events(
     common: dict[str, Any] = {"actor_id": actor.user_id, "via": actor.via, "ticket_id": ticket.id}
     if created:
         await record_event(
-            session, "ticket.created", data={"ticket": ticket_data}, is_public=True, **common
+            session,
+            EventType.ticket_created,
+            data={"ticket": ticket_data},
+            is_public=True,
+            **common,
         )
         return
     field_changes = [c for c in changes if c["field"] != "comment"]
     if not field_changes:
         return
     data = {"ticket": ticket_data, "changes": field_changes}
-    await record_event(session, "ticket.updated", data=data, **common)
+    await record_event(session, EventType.ticket_updated, data=data, **common)
     if any(c["field"] == "status" for c in field_changes):
-        await record_event(session, "ticket.status_changed", data=data, is_public=True, **common)
+        await record_event(
+            session, EventType.ticket_status_changed, data=data, is_public=True, **common
+        )
     if any(c["field"] == "assignee_id" for c in field_changes):
-        await record_event(session, "ticket.assigned", data=data, **common)
+        await record_event(session, EventType.ticket_assigned, data=data, **common)
 
 
 def pipeline_of(session: AsyncSession) -> TicketPipeline:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk_api.core.auth import Admin, Authenticated, Staff
 from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
 from helpdesk_api.core.params import ResourceId
@@ -28,10 +28,6 @@ from helpdesk_api.users.schemas import (
 )
 
 router = APIRouter(prefix="/v1/users", tags=["users"], route_class=TransactionalRoute)
-
-
-def _etag(user: User) -> str:
-    return make_etag("user", user.id, user.version)
 
 
 @router.get("")
@@ -59,8 +55,7 @@ async def create_user(
     data: UserCreate, session: DB, principal: Admin, response: Response
 ) -> UserRead:
     user = await service.create_user(session, principal, data)
-    response.headers["Location"] = f"/v1/users/{user.id}"
-    response.headers["ETag"] = _etag(user)
+    service.USERS.set_created(response, user)
     return service.to_read(user)
 
 
@@ -69,7 +64,7 @@ async def get_user(
     user: VisibleUser, principal: Authenticated, response: Response
 ) -> UserRead | MeRead:
     """Staff see the whole profile; customers (only themselves) see no staff-only fields."""
-    response.headers["ETag"] = _etag(user)
+    service.USERS.set_etag(response, user)
     return service.to_read(user) if principal.is_staff else service.to_me(user)
 
 
@@ -82,10 +77,9 @@ async def update_user(
     response: Response,
     if_match: IfMatch = None,
 ) -> UserRead:
-    user = await service.get_user(session, user_id, for_update=True)
-    check_if_match(if_match, _etag(user))
+    user = await service.USERS.get_for_write(session, user_id, if_match)
     updated = await service.update_user(session, principal, user, data)
-    response.headers["ETag"] = _etag(updated)
+    service.USERS.set_etag(response, updated)
     return service.to_read(updated)
 
 
@@ -94,8 +88,7 @@ async def deactivate_user(
     user_id: UserId, session: DB, principal: Admin, if_match: IfMatch = None
 ) -> None:
     """Deactivates the user and revokes every token; history that names them is kept."""
-    user = await service.get_user(session, user_id, for_update=True)
-    check_if_match(if_match, _etag(user))
+    user = await service.USERS.get_for_write(session, user_id, if_match)
     await service.update_user(session, principal, user, UserUpdate(is_active=False))
 
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.resource import AdminResource, field_changes, touch
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import (
     STAFF_ROLES,
@@ -28,6 +30,19 @@ from helpdesk_api.users.schemas import IdentityRead, MeRead, UserCreate, UserRea
 from helpdesk_api.users.tokens import revoke_tokens
 
 _ORGANIZATION_LOC = ("body", "organization_id")
+_FIELDS = (
+    "name",
+    "role",
+    "is_active",
+    "ticket_access",
+    "locale",
+    "time_zone",
+    "notes",
+    "organization_id",
+    "tags",
+)
+
+USERS = AdminResource("user", "/v1/users", User, "User", options=(selectinload(User.identities),))
 
 
 def primary_email(user: User) -> str | None:
@@ -70,13 +85,7 @@ def to_me(user: User) -> MeRead:
 
 
 async def get_user(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User:
-    statement = select(User).where(User.id == user_id).options(selectinload(User.identities))
-    if for_update:
-        statement = statement.with_for_update(of=User)
-    user = await session.scalar(statement)
-    if user is None:
-        raise NotFound(f"User {user_id} does not exist.")
-    return user
+    return await USERS.get(session, user_id, for_update=for_update)
 
 
 async def find_user_by_identity(
@@ -148,12 +157,8 @@ async def create_user(
         # Lost a race with a concurrent request claiming the same identity.
         raise Conflict("One of the identities was claimed by another user just now.") from exc
     created = await get_user(session, user.id)
-    await record_event(
-        session,
-        "user.created",
-        actor_id=actor.user_id if actor else None,
-        via=via,
-        data={"user": to_read(created).model_dump(mode="json")},
+    await USERS.record_created(
+        session, actor_id=actor.user_id if actor else None, via=via, read=to_read(created)
     )
     return created
 
@@ -205,7 +210,6 @@ async def ensure_organization_exists(session: AsyncSession, organization_id: int
 async def update_user(
     session: AsyncSession, actor: Principal, user: User, data: UserUpdate
 ) -> User:
-    changes: list[dict[str, Any]] = []
     fields = data.model_dump(exclude_unset=True)
     if fields.get("is_active") is False and user.id == actor.user_id:
         raise InvalidInput("You cannot deactivate yourself.", loc=("body", "is_active"))
@@ -214,21 +218,11 @@ async def update_user(
     if "tags" in fields:
         fields["tags"] = normalize_tags(fields["tags"], loc=("body", "tags"))
     await _check_organization_change(session, user, fields)
-    names = (
-        "name",
-        "role",
-        "is_active",
-        "ticket_access",
-        "locale",
-        "time_zone",
-        "notes",
-        "organization_id",
-        "tags",
-    )
-    for name in names:
-        if name in fields and getattr(user, name) != fields[name]:
-            changes.append({"field": name, "from": getattr(user, name), "to": fields[name]})
-            setattr(user, name, fields[name])
+    before = {name: getattr(user, name) for name in _FIELDS}
+    # Notes are staff-only and a password is secret: the event says only that they changed.
+    changes = field_changes(before, fields, fields=_FIELDS, redacted={"notes"})
+    for change in changes:
+        setattr(user, change["field"], fields[change["field"]])
     if fields.get("password"):
         user.password_hash = await hash_password(fields["password"])
         changes.append({"field": "password", "from": None, "to": None})
@@ -243,13 +237,10 @@ async def update_user(
     if fields.get("role") == Role.customer and any(c["field"] == "role" for c in changes):
         await _leave_groups(session, actor, user.id)
     if changes:
-        user.updated_at = datetime.now(UTC)
+        touch(user)
         await session.flush()
-        await record_event(
-            session,
-            "user.updated",
-            actor_id=actor.user_id,
-            data={"user_id": user.id, "changes": [_redact(c) for c in changes]},
+        await USERS.record_updated(
+            session, actor_id=actor.user_id, resource_id=user.id, changes=changes
         )
     return await get_user(session, user.id)
 
@@ -284,16 +275,10 @@ async def _leave_groups(session: AsyncSession, actor: Principal, user_id: int) -
     for group_id in sorted(group_ids):
         await record_event(
             session,
-            "group.member_removed",
+            EventType.group_member_removed,
             actor_id=actor.user_id,
             data={"group_id": group_id, "user_id": user_id},
         )
-
-
-def _redact(change: dict[str, Any]) -> dict[str, Any]:
-    if change["field"] == "notes":
-        return {"field": "notes", "from": None, "to": None}
-    return change
 
 
 async def _set_primary_email(session: AsyncSession, user: User, email: str) -> None:
@@ -324,14 +309,9 @@ async def add_identity(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"The {kind} identity {normalized!r} was claimed just now.") from exc
-    await record_event(
-        session,
-        "user.updated",
-        actor_id=actor.user_id,
-        data={
-            "user_id": user.id,
-            "changes": [{"field": "identities", "from": None, "to": f"{kind}:{normalized}"}],
-        },
+    change = {"field": "identities", "from": None, "to": f"{kind}:{normalized}"}
+    await USERS.record_updated(
+        session, actor_id=actor.user_id, resource_id=user.id, changes=[change]
     )
     return identity
 
@@ -344,14 +324,7 @@ async def remove_identity(
         raise NotFound(f"User {user.id} has no identity {identity_id}.")
     await session.delete(identity)
     await session.flush()
-    await record_event(
-        session,
-        "user.updated",
-        actor_id=actor.user_id,
-        data={
-            "user_id": user.id,
-            "changes": [
-                {"field": "identities", "from": f"{identity.kind}:{identity.value}", "to": None}
-            ],
-        },
+    change = {"field": "identities", "from": f"{identity.kind}:{identity.value}", "to": None}
+    await USERS.record_updated(
+        session, actor_id=actor.user_id, resource_id=user.id, changes=[change]
     )

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.metrics import record_delivery
 from helpdesk_api.core.settings import Settings
@@ -321,7 +322,7 @@ async def _disable(session: AsyncSession, webhook_id: int, reason: str) -> None:
     if result.scalar() is not None:
         await record_event(
             session,
-            "webhook.disabled",
+            EventType.webhook_disabled,
             actor_id=None,
             via="worker",
             data={"webhook_id": webhook_id, "reason": reason},

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from helpdesk_api.core.auth import Admin
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
+from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
 from helpdesk_api.core.params import ResourceId
@@ -29,10 +29,6 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _etag(webhook: Webhook) -> str:
-    return make_etag("webhook", webhook.id, webhook.version)
-
-
 @router.get("")
 async def list_webhooks(
     session: DB, principal: Admin, limit: Limit = 50, cursor: Cursor = None
@@ -53,8 +49,7 @@ async def create_webhook(
 ) -> WebhookCreated:
     """Register an endpoint. The response carries its signing `secret`, shown only here."""
     webhook = await service.create_webhook(session, principal, data, _settings(request))
-    response.headers["Location"] = f"/v1/webhooks/{webhook.id}"
-    response.headers["ETag"] = _etag(webhook)
+    service.WEBHOOKS.set_created(response, webhook)
     return WebhookCreated(**service.to_read(webhook).model_dump(), secret=webhook.secret)
 
 
@@ -63,7 +58,7 @@ async def get_webhook(
     webhook_id: ResourceId, session: DB, principal: Admin, response: Response
 ) -> WebhookRead:
     webhook = await service.get_webhook(session, webhook_id)
-    response.headers["ETag"] = _etag(webhook)
+    service.WEBHOOKS.set_etag(response, webhook)
     return service.to_read(webhook)
 
 
@@ -78,10 +73,9 @@ async def update_webhook(
     if_match: IfMatch = None,
 ) -> WebhookRead:
     """Change the endpoint; `active: true` re-enables one that was disabled after failures."""
-    webhook = await service.get_webhook(session, webhook_id, for_update=True)
-    check_if_match(if_match, _etag(webhook))
+    webhook = await service.WEBHOOKS.get_for_write(session, webhook_id, if_match)
     await service.update_webhook(session, principal, webhook, data, _settings(request))
-    response.headers["ETag"] = _etag(webhook)
+    service.WEBHOOKS.set_etag(response, webhook)
     return service.to_read(webhook)
 
 
@@ -89,8 +83,7 @@ async def update_webhook(
 async def delete_webhook(
     webhook_id: ResourceId, session: DB, principal: Admin, if_match: IfMatch = None
 ) -> None:
-    webhook = await service.get_webhook(session, webhook_id, for_update=True)
-    check_if_match(if_match, _etag(webhook))
+    webhook = await service.WEBHOOKS.get_for_write(session, webhook_id, if_match)
     await session.delete(webhook)
 
 

@@ -1,13 +1,15 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, StrictBool
 
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
 
-EventType = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^(\*|[a-z_]+\.[a-z_]+)$")]
-EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=100)]
+# A known type or "*": a misspelt type would be accepted and receive nothing.
+Subscription = EventType | Literal["*"]
+EventTypes = Annotated[list[Subscription], Field(min_length=1, max_length=100)]
 Url = Annotated[AnyHttpUrl, Field(max_length=2048)]
 
 

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import NotFound
+from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.resource import AdminResource, field_changes, touch
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import Webhook, WebhookAttempt, WebhookDelivery
 from helpdesk_api.webhooks.schemas import (
@@ -22,6 +24,9 @@ from helpdesk_api.webhooks.schemas import (
 )
 from helpdesk_api.webhooks.signing import new_secret
 from helpdesk_api.webhooks.ssrf import check_webhook_url
+
+WEBHOOKS = AdminResource("webhook", "/v1/webhooks", Webhook, "Webhook")
+_FIELDS = ("url", "events", "description", "active", "disabled_reason")
 
 
 def to_read(webhook: Webhook) -> WebhookRead:
@@ -45,13 +50,7 @@ def payload_bytes(event_type: str, timestamp: datetime, data: dict[str, Any]) ->
 async def get_webhook(
     session: AsyncSession, webhook_id: int, *, for_update: bool = False
 ) -> Webhook:
-    statement = select(Webhook).where(Webhook.id == webhook_id)
-    if for_update:
-        statement = statement.with_for_update()
-    webhook = await session.scalar(statement)
-    if webhook is None:
-        raise NotFound(f"Webhook {webhook_id} does not exist.")
-    return webhook
+    return await WEBHOOKS.get(session, webhook_id, for_update=for_update)
 
 
 async def create_webhook(
@@ -59,6 +58,8 @@ async def create_webhook(
 ) -> Webhook:
     url = str(data.url)
     await check_webhook_url(url, allow_private=settings.webhook_allow_private)
+    # The clock, not the transaction's now(): later than every event of this transaction,
+    # so the endpoint receives none of them (its own webhook.created included).
     now = datetime.now(UTC)
     webhook = Webhook(
         url=url,
@@ -72,14 +73,8 @@ async def create_webhook(
     )
     session.add(webhook)
     await session.flush()
-    await record_event(
-        session, "webhook.created", actor_id=principal.user_id, data={"webhook": _public(webhook)}
-    )
+    await WEBHOOKS.record_created(session, actor_id=principal.user_id, read=to_read(webhook))
     return webhook
-
-
-def _public(webhook: Webhook) -> dict[str, Any]:
-    return to_read(webhook).model_dump(mode="json")
 
 
 async def update_webhook(
@@ -90,6 +85,7 @@ async def update_webhook(
     settings: Settings,
 ) -> Webhook:
     fields = data.model_fields_set
+    before = to_read(webhook).model_dump(mode="json")
     if "url" in fields:
         await check_webhook_url(str(data.url), allow_private=settings.webhook_allow_private)
         webhook.url = str(data.url)
@@ -101,10 +97,16 @@ async def update_webhook(
         webhook.is_active = data.active
         if data.active:
             webhook.disabled_reason = None
-    webhook.updated_at = datetime.now(UTC)
+    touch(webhook)
     await session.flush()
-    await record_event(
-        session, "webhook.updated", actor_id=principal.user_id, data={"webhook": _public(webhook)}
+    await session.refresh(webhook)
+    after = to_read(webhook).model_dump(mode="json")
+    await WEBHOOKS.record_updated(
+        session,
+        actor_id=principal.user_id,
+        resource_id=webhook.id,
+        changes=field_changes(before, after, fields=_FIELDS),
+        webhook=after,
     )
     return webhook
 
@@ -116,11 +118,11 @@ async def rotate_secret(
     webhook.previous_secret = webhook.secret
     webhook.previous_secret_expires_at = expires
     webhook.secret = new_secret()
-    webhook.updated_at = datetime.now(UTC)
+    touch(webhook)
     await session.flush()
     await record_event(
         session,
-        "webhook.secret_rotated",
+        EventType.webhook_secret_rotated,
         actor_id=principal.user_id,
         data={"webhook_id": webhook.id},
     )
@@ -135,8 +137,8 @@ async def enqueue_ping(
         webhook_id=webhook.id,
         event_id=None,
         msg_id=f"msg_ping_{uuid.uuid4().hex}",
-        event_type="webhook.ping",
-        payload=payload_bytes("webhook.ping", now, {"webhook_id": webhook.id}),
+        event_type=EventType.webhook_ping.value,
+        payload=payload_bytes(EventType.webhook_ping, now, {"webhook_id": webhook.id}),
         next_attempt_at=now,
     )
     session.add(delivery)

@@ -1,0 +1,151 @@
+"""The event catalogue: for each event type, what it means and the model of its ``data``.
+
+The list of types is ``core.event_types.EventType`` (core records events and imports no
+domain); the payload models name domain read schemas, so they live here. A test checks that
+every type has an entry, and the test suite validates every event it records against it.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from helpdesk_api.core.event_types import EventType
+from helpdesk_api.event_catalogue import payloads as p
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    description: str
+    payload: type[BaseModel]
+    # What a customer receives of the event, for the public ones; None: staff only.
+    customer_payload: type[BaseModel] | None = None
+
+
+T = EventType
+CATALOGUE: dict[EventType, EventSpec] = {
+    T.ticket_created: EventSpec(
+        "A ticket was created (with its first comment, told by `comment.created`).",
+        p.TicketCreated,
+        p.CustomerTicketEvent,
+    ),
+    T.ticket_updated: EventSpec("Fields of a ticket changed.", p.TicketChanged),
+    T.ticket_status_changed: EventSpec(
+        "A ticket's status changed (also told as `ticket.updated`).",
+        p.TicketChanged,
+        p.CustomerTicketEvent,
+    ),
+    T.ticket_assigned: EventSpec(
+        "A ticket's assignee changed (also told as `ticket.updated`).", p.TicketChanged
+    ),
+    T.ticket_merged: EventSpec("Tickets were merged into the target ticket.", p.TicketMerged),
+    T.ticket_linked: EventSpec("Two tickets were linked.", p.TicketLinkChanged),
+    T.ticket_unlinked: EventSpec("A link between two tickets was removed.", p.TicketLinkChanged),
+    T.comment_created: EventSpec(
+        "A comment was added: a public reply or a private note (`public`).",
+        p.CommentCreated,
+        p.CustomerCommentCreated,
+    ),
+    T.attachment_created: EventSpec("A file was uploaded.", p.AttachmentCreated),
+    T.sla_warning: EventSpec("An SLA target of a ticket is close to breach.", p.SlaAlert),
+    T.sla_breached: EventSpec("An SLA target of a ticket was breached.", p.SlaAlert),
+    T.user_created: EventSpec("A user was created.", p.UserCreated),
+    T.user_updated: EventSpec(
+        "A user changed (profile, role, identities, password).", p.UserUpdated
+    ),
+    T.organization_created: EventSpec("An organisation was created.", p.OrganizationCreated),
+    T.organization_updated: EventSpec("An organisation changed.", p.OrganizationUpdated),
+    T.organization_deleted: EventSpec("An organisation was deleted.", p.OrganizationDeleted),
+    T.group_created: EventSpec("A group was created.", p.GroupCreated),
+    T.group_updated: EventSpec("A group changed (or was deactivated).", p.GroupUpdated),
+    T.group_member_added: EventSpec("A user joined a group.", p.GroupMembershipChanged),
+    T.group_member_removed: EventSpec("A user left a group.", p.GroupMembershipChanged),
+    T.ticket_status_created: EventSpec("A ticket status was created.", p.TicketStatusCreated),
+    T.ticket_status_updated: EventSpec(
+        "A ticket status changed (or was deactivated).", p.TicketStatusUpdated
+    ),
+    T.ticket_status_deleted: EventSpec("A ticket status was deleted.", p.TicketStatusDeleted),
+    T.priority_matrix_updated: EventSpec(
+        "Cells of the impact × urgency priority matrix changed.", p.PriorityMatrixUpdated
+    ),
+    T.sla_policy_created: EventSpec("An SLA policy was created.", p.SlaPolicyCreated),
+    T.sla_policy_updated: EventSpec(
+        "An SLA policy changed (or was deactivated).", p.SlaPolicyUpdated
+    ),
+    T.business_calendar_created: EventSpec(
+        "A business calendar was created.", p.BusinessCalendarCreated
+    ),
+    T.business_calendar_updated: EventSpec(
+        "A business calendar changed.", p.BusinessCalendarUpdated
+    ),
+    T.business_calendar_deleted: EventSpec(
+        "A business calendar was deleted.", p.BusinessCalendarDeleted
+    ),
+    T.webhook_created: EventSpec("A webhook endpoint was registered.", p.WebhookCreated),
+    T.webhook_updated: EventSpec("A webhook endpoint changed.", p.WebhookUpdated),
+    T.webhook_secret_rotated: EventSpec("A webhook's signing secret was rotated.", p.WebhookRef),
+    T.webhook_disabled: EventSpec(
+        "A webhook endpoint was disabled after failed deliveries or a 410.", p.WebhookDisabled
+    ),
+    T.webhook_ping: EventSpec(
+        "A test message sent to one endpoint on request (`POST /v1/webhooks/{id}/ping`); "
+        "not recorded in the event log.",
+        p.WebhookRef,
+    ),
+}
+
+
+class EventPayloadInvalid(ValueError):
+    pass
+
+
+def validate_payload(event_type: str, data: Any) -> BaseModel:
+    """The event's data as its model; raises EventPayloadInvalid for an unknown type or data
+    that does not fit."""
+    try:
+        spec = CATALOGUE[EventType(event_type)]
+    except ValueError as exc:
+        raise EventPayloadInvalid(f"{event_type!r} is not in the event catalogue") from exc
+    try:
+        return spec.payload.model_validate(data)
+    except ValidationError as exc:
+        raise EventPayloadInvalid(f"{event_type} data does not fit its model: {exc}") from exc
+
+
+class EventTypeRead(BaseModel):
+    type: EventType
+    description: str
+    customer_visible: bool = Field(
+        description="Whether customers receive it (their own tickets' public events, in the "
+        "stream), in the reduced shape of `customer_payload_schema`."
+    )
+    payload_schema: dict[str, Any] = Field(
+        description="JSON Schema (2020-12) of the event's `data`, self-contained (`$defs`)."
+    )
+    customer_payload_schema: dict[str, Any] | None = Field(
+        description="JSON Schema of the `data` a customer receives; null when staff only."
+    )
+
+
+class EventTypeList(BaseModel):
+    data: list[EventTypeRead]
+
+
+@cache
+def event_type_list() -> EventTypeList:
+    # Built once: generating the schemas takes milliseconds, the answer never changes.
+    return EventTypeList(
+        data=[
+            EventTypeRead(
+                type=event_type,
+                description=spec.description,
+                customer_visible=spec.customer_payload is not None,
+                payload_schema=spec.payload.model_json_schema(by_alias=True),
+                customer_payload_schema=spec.customer_payload.model_json_schema(by_alias=True)
+                if spec.customer_payload
+                else None,
+            )
+            for event_type, spec in CATALOGUE.items()
+        ]
+    )
