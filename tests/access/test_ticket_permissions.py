@@ -216,3 +216,33 @@ def test_the_permission_table_grants_what_the_product_promises():
     # Staff never act as customers and customers never as staff.
     assert all((role == Role.customer) != (relation == Relation.staff)
                for role, relation in TICKET_PERMISSIONS)  # fmt: skip
+
+
+async def test_webhook_events_never_carry_credentials_or_query_secrets(client):
+    created = await client.post(
+        "/v1/webhooks",
+        json={"url": "http://bot:hunter2@127.0.0.1:8080/in?token=s3cret&x=1"},
+        headers=ADMIN,
+    )
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    changed = await client.patch(
+        f"/v1/webhooks/{hook['id']}",
+        json={"url": "http://127.0.0.1:8080/in?token=n3wsecret"},
+        headers={**ADMIN, "If-Match": created.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    await _settled(client)
+    events = [e for e in await _feed(client, ADMIN) if e["type"].startswith("webhook.")]
+    assert [e["type"] for e in events] == ["webhook.created", "webhook.updated"]
+    text = str(events)
+    for secret in ("hunter2", "bot:", "s3cret", "n3wsecret"):
+        assert secret not in text
+    assert events[0]["data"]["webhook"]["url"] == (
+        "http://127.0.0.1:8080/in?token=redacted&x=redacted"
+    )
+    url_change = next(c for c in events[1]["data"]["changes"] if c["field"] == "url")
+    assert url_change["to"] == "http://127.0.0.1:8080/in?token=redacted"
+    # The admin API itself still shows the whole URL: admins configure it.
+    read = await client.get(f"/v1/webhooks/{hook['id']}", headers=ADMIN)
+    assert "n3wsecret" in read.json()["url"]

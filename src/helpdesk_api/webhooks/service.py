@@ -4,6 +4,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,24 @@ from helpdesk_api.webhooks.ssrf import check_webhook_url
 
 WEBHOOKS = AdminResource("webhook", "/v1/webhooks", Webhook, "Webhook")
 _FIELDS = ("url", "events", "description", "active", "disabled_reason")
+
+
+def redact_url(url: str) -> str:
+    """The URL as events show it: credentials and query values often carry secrets (a
+    receiver's token), so ``user:password@`` goes and each query value becomes ``redacted``."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    query = urlencode(
+        [(key, "redacted") for key, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _for_event(read: dict[str, Any]) -> dict[str, Any]:
+    return {**read, "url": redact_url(read["url"])}
 
 
 def to_read(webhook: Webhook) -> WebhookRead:
@@ -73,7 +92,11 @@ async def create_webhook(
     )
     session.add(webhook)
     await session.flush()
-    await WEBHOOKS.record_created(session, actor_id=principal.user_id, read=to_read(webhook))
+    await WEBHOOKS.record_created(
+        session,
+        actor_id=principal.user_id,
+        read=to_read(webhook).model_copy(update={"url": redact_url(webhook.url)}),
+    )
     return webhook
 
 
@@ -101,12 +124,18 @@ async def update_webhook(
     await session.flush()
     await session.refresh(webhook)
     after = to_read(webhook).model_dump(mode="json")
+    changes = [
+        {**c, "from": redact_url(c["from"]), "to": redact_url(c["to"])}
+        if c["field"] == "url"
+        else c
+        for c in field_changes(before, after, fields=_FIELDS)
+    ]
     await WEBHOOKS.record_updated(
         session,
         actor_id=principal.user_id,
         resource_id=webhook.id,
-        changes=field_changes(before, after, fields=_FIELDS),
-        webhook=after,
+        changes=changes,
+        webhook=_for_event(after),
     )
     return webhook
 
