@@ -58,3 +58,27 @@ async def test_real_text_keeps_its_lines_and_right_to_left_marks(client):
     comments = await client.get(f"/v1/tickets/{ticket['id']}/comments", headers=ADMIN)
     assert comments.json()["data"][0]["body"] == "Line one\n\tLine two\r\n"
     assert ticket["subject"] == "\u05e9\u05dc\u05d5\u05dd \u200fHello"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        ("/v1/users", {"name": "\u200b", "email": "zw@example.com"}, ["body", "name"]),
+        ("/v1/groups", {"name": "Tier\n2"}, ["body", "name"]),
+        ("/v1/organizations", {"name": "Acme\u202e"}, ["body", "name"]),
+        ("/v1/organizations", {"name": "Acme", "notes": "bell\x07"}, ["body", "notes"]),
+        ("/v1/ticket-statuses", {"category": "open", "agent_label": " \u2060 "},
+         ["body", "agent_label"]),
+    ],
+)  # fmt: skip
+async def test_other_resources_follow_the_same_rule(client, path, body, loc):
+    problem = assert_problem(await client.post(path, json=body, headers=ADMIN), 422)
+    assert problem["errors"][0]["loc"] == loc, problem
+
+
+async def test_multi_line_notes_and_descriptions_are_kept(client):
+    created = await client.post(
+        "/v1/groups", json={"name": "Tier 2", "description": "Line one\nLine two"}, headers=ADMIN
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["description"] == "Line one\nLine two"

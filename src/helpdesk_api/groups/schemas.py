@@ -5,9 +5,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.text import LinesOrEmpty, OneLine
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, Field(max_length=10_000)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+]
+Description = Annotated[str, Field(max_length=10_000), LinesOrEmpty]
 
 
 class GroupCreate(StrictModel):

@@ -6,6 +6,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstra
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.text import LinesOrEmpty, OneLine
 
 # LDH labels, at least two, and a top-level label that is not all digits: "example.com",
 # "mail.example.co.uk", "xn--bcher-kva.de". Internationalised names are given in punycode.
@@ -22,7 +23,9 @@ def _check_domain(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+]
 Domain = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, max_length=253),
@@ -31,9 +34,10 @@ Domain = Annotated[
 DomainList = Annotated[list[Domain], Field(max_length=100, examples=[["example.com"]])]
 # Normalised by core.tags.normalize_tags in the service.
 TagList = Annotated[
-    list[Annotated[str, Field(max_length=200)]], Field(max_length=100, examples=[["enterprise"]])
+    list[Annotated[str, Field(max_length=200)]],
+    Field(max_length=100, examples=[["enterprise"]]),
 ]
-Notes = Annotated[str, Field(max_length=10_000)]
+Notes = Annotated[str, Field(max_length=10_000), LinesOrEmpty]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 

@@ -14,11 +14,14 @@ from pydantic import (
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.text import LinesOrEmpty, OneLine
 from helpdesk_api.models import Channel, Priority, SlaMetric, SlaMetricStatus, TicketType
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, Field(max_length=10_000)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+]
+Description = Annotated[str, Field(max_length=10_000), LinesOrEmpty]
 TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Rome"])]
 # A target of up to a year of clock time; longer ones are no service level.
 Minutes = Annotated[StrictInt, Field(ge=1, le=525_600)]
@@ -60,7 +63,7 @@ class OpeningHours(StrictModel):
 
 class Holiday(StrictModel):
     date: date
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200), OneLine] | None = None
 
 
 class HolidaysFrom(StrictModel):

@@ -5,14 +5,16 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.text import LinesOrEmpty, OneLine
 from helpdesk_api.models import Level, Priority, StatusCategory
 
 Label = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     Field(examples=["Waiting on vendor"]),
+    OneLine,
 ]
-Description = Annotated[str, Field(max_length=2_000)]
+Description = Annotated[str, Field(max_length=2_000), LinesOrEmpty]
 Position = Annotated[
     StrictInt, Field(ge=0, le=2**31 - 1, description="Lower comes first in lists and pickers.")
 ]

@@ -14,9 +14,12 @@ from pydantic import (
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.text import LinesOrEmpty, OneLine
 from helpdesk_api.models import IdentityKind, Role, TicketAccess
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Rome"])]
 Locale = Annotated[str, Field(min_length=2, max_length=35, examples=["it-IT"])]
@@ -52,7 +55,7 @@ class UserCreate(StrictModel):
     ticket_access: TicketAccess = TicketAccess.all
     locale: Locale | None = None
     time_zone: TimeZoneName | None = None
-    notes: Annotated[str, Field(max_length=10_000)] | None = None
+    notes: Annotated[str, Field(max_length=10_000), LinesOrEmpty] | None = None
     identities: Annotated[list[IdentityCreate], Field(max_length=20)] = []
     organization_id: OrganizationRef | None = Field(
         default=None,
@@ -71,7 +74,7 @@ class UserUpdate(StrictModel):
     ticket_access: TicketAccess = omittable()
     locale: Locale | None = None
     time_zone: TimeZoneName | None = None
-    notes: Annotated[str, Field(max_length=10_000)] | None = None
+    notes: Annotated[str, Field(max_length=10_000), LinesOrEmpty] | None = None
     organization_id: OrganizationRef | None = Field(
         default=None, description="Customers only; null removes the user from it."
     )

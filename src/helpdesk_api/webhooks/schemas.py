@@ -6,6 +6,7 @@ from pydantic import AnyHttpUrl, BaseModel, Field, StrictBool
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.text import LinesOrEmpty
 
 # A known type or "*": a misspelt type would be accepted and receive nothing.
 Subscription = EventType | Literal["*"]
@@ -16,14 +17,14 @@ Url = Annotated[AnyHttpUrl, Field(max_length=2048)]
 class WebhookCreate(StrictModel):
     url: Url
     events: EventTypes = Field(default=["*"], description='Event types, or ["*"] for all.')
-    description: Annotated[str, Field(max_length=1000)] | None = None
+    description: Annotated[str, Field(max_length=1000), LinesOrEmpty] | None = None
     active: StrictBool = True
 
 
 class WebhookUpdate(StrictModel):
     url: Url = omittable()
     events: EventTypes = omittable()
-    description: Annotated[str, Field(max_length=1000)] | None = None
+    description: Annotated[str, Field(max_length=1000), LinesOrEmpty] | None = None
     active: StrictBool = omittable()
 
 
