@@ -14,6 +14,7 @@ from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import Ticket, TicketStatus, Via
 from helpdesk_api.tickets.changes import ChangeSet
+from helpdesk_api.tickets.comments import NewComment, add_comment
 from helpdesk_api.tickets.lifecycle import set_status
 from helpdesk_api.tickets.pipeline import (
     SESSION_KEY,
@@ -25,7 +26,7 @@ from helpdesk_api.tickets.pipeline import (
     commit_change,
 )
 from helpdesk_api.worker.runner import run_worker
-from tests.factories import ADMIN
+from tests.factories import ADMIN, make_user_with_token
 from tests.sla.helpers import MONDAY_10_ROME, clock, make_calendar, make_policy, metric, target
 from tests.tickets.factories import audits, make_ticket, status_id, update_ticket
 
@@ -215,3 +216,35 @@ def test_one_reaction_per_stage():
 
     with pytest.raises(ValueError, match="one reaction per stage"):
         TicketPipeline([StagedReaction(Stage.sla, nothing), StagedReaction(Stage.sla, nothing)])
+
+
+async def test_the_service_writes_system_notes_without_an_author(client, database_url):
+    customer, customer_headers = await make_user_with_token(client)
+    ticket = await make_ticket(client, requester_id=customer["id"])
+    engine, sessionmaker = connect(database_url, pool_size=1)
+    try:
+        async with sessionmaker() as session:
+            row = await session.get(Ticket, ticket["id"], with_for_update=True)
+            assert row is not None
+            changes = ChangeSet()
+            note = NewComment(body="Escalated: no reply in 4 hours.", public=False)
+            await add_comment(
+                session, row, note, actor=AUTOMATION, changes=changes, now=MONDAY_10_ROME
+            )
+            await commit_change(session, row, changes, actor=AUTOMATION, now=MONDAY_10_ROME)
+            await session.commit()
+            reply = NewComment(body="Hello from nobody", public=True)
+            with pytest.raises(RuntimeError, match="public reply needs an author"):
+                await add_comment(
+                    session, row, reply, actor=AUTOMATION, changes=ChangeSet(), now=MONDAY_10_ROME
+                )
+            await session.rollback()
+    finally:
+        await engine.dispose()
+    staff_view = await client.get(f"/v1/tickets/{ticket['id']}/comments", headers=ADMIN)
+    (system,) = [c for c in staff_view.json()["data"] if c["body"].startswith("Escalated")]
+    assert (system["author_id"], system["public"], system["via"]) == (None, False, "automation")
+    customer_view = await client.get(
+        f"/v1/tickets/{ticket['id']}/comments", headers=customer_headers
+    )
+    assert "Escalated" not in customer_view.text

@@ -160,7 +160,8 @@ class TicketComment(IdMixin, Base):
     __table_args__ = (Index("ix_ticket_comments_ticket_id_id", "ticket_id", "id"),)
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None for a system note: one the service wrote itself (a rule, a timer).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
     is_public: Mapped[bool]

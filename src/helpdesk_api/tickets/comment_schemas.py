@@ -44,7 +44,7 @@ class CommentCreate(StrictModel):
 class CommentRead(BaseModel):
     id: int
     ticket_id: int
-    author_id: int
+    author_id: int | None = Field(description="None for a system note, written by the service.")
     body: str
     html_body: str | None
     public: bool

@@ -153,11 +153,13 @@ async def add_comment(
         await _copy_attachments(session, {comment.copy_of.id: row.id}, ticket.id)
     else:
         uploader = comment.uploaded_by or actor.user_id
-        assert uploader is not None, "a new comment needs an author"
-        await attach_to_comment(
-            session, uploader, list(comment.attachment_ids),
-            ticket_id=ticket.id, comment_id=row.id,
-        )  # fmt: skip
+        if uploader is not None:
+            await attach_to_comment(
+                session, uploader, list(comment.attachment_ids),
+                ticket_id=ticket.id, comment_id=row.id,
+            )  # fmt: skip
+        elif comment.attachment_ids:
+            raise RuntimeError("a system note attaches no uploads")
     if not is_first_comment:
         ticket.comment_count += 1
         ticket.updated_at = now
@@ -201,8 +203,9 @@ async def _insert(
     if not body.strip():
         raise InvalidInput("The comment has no text.", loc=BODY_LOC)
     author_id = comment.copy_of.author_id if comment.copy_of is not None else actor.user_id
-    if author_id is None:
-        raise RuntimeError("a comment needs an author: the service writes no anonymous notes")
+    if author_id is None and comment.public:
+        # The service speaks to customers only through a person's (or a rule's) reply.
+        raise RuntimeError("a public reply needs an author; the service writes system notes")
     row = TicketComment(
         ticket_id=ticket.id,
         author_id=author_id,
