@@ -67,6 +67,10 @@ async def test_update_disable_and_stale_if_match(client):
 
 async def test_ping_and_manual_redelivery(client, database_url):
     with receiver() as endpoint:
+        # The first answer is held open and the worker takes one delivery at a time, so the
+        # redelivery is asked for while that attempt is in flight: its result must not
+        # swallow the redelivery.
+        endpoint.answers = [(200, 1.5, {}), (200, 0.0, {})]
         created = (
             await client.post(
                 "/v1/webhooks",
@@ -76,7 +80,7 @@ async def test_ping_and_manual_redelivery(client, database_url):
         ).json()
         ping = await client.post(f"/v1/webhooks/{created['id']}/ping", headers=ADMIN)
         assert ping.status_code == 202
-        with running_worker(database_url):
+        with running_worker(database_url, HELPDESK_WORKER_CONCURRENCY="1"):
             [first] = await asyncio.to_thread(endpoint.wait_for, 1)
             again = await client.post(
                 f"/v1/webhooks/{created['id']}/deliveries/{ping.json()['id']}/redeliver",

@@ -250,10 +250,16 @@ class DeliveryJob:
                     response_body=outcome.body,
                 )
             )
-            # Only while this worker's claim stands: a slower twin must not undo a retry.
+            # Only while this worker's claim stands: a slower twin must not undo a retry, and
+            # a manual redelivery asked for while this attempt was in flight (status back to
+            # pending) must not be overwritten by this attempt's result.
             await session.execute(
                 update(WebhookDelivery)
-                .where(WebhookDelivery.id == item.id, WebhookDelivery.attempts == item.attempts)
+                .where(
+                    WebhookDelivery.id == item.id,
+                    WebhookDelivery.attempts == item.attempts,
+                    WebhookDelivery.status == "delivering",
+                )
                 .values(**values)
             )
             if gone:
