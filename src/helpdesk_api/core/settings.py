@@ -83,7 +83,37 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     webhook_secret_overlap_hours: int = 24
 
-    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    # Inbound mail. `helpdesk-api smtp` listens here and accepts mail for the mailboxes'
+    # addresses only; messages over the size limit are refused at DATA.
+    smtp_listen_host: str = "127.0.0.1"
+    smtp_listen_port: int = Field(default=2525, ge=0, le=65535)
+    smtp_max_message_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
+    # Optional AUTH (required when set) and STARTTLS (a PEM certificate and key).
+    smtp_listen_username: str | None = None
+    smtp_listen_password: str | None = None
+    smtp_tls_cert_file: Path | None = None
+    smtp_tls_key_file: Path | None = None
+    # A sender mailing more than this many new requests in an hour has the rest added to
+    # their latest ticket instead of opening new ones; 0: no limit.
+    mail_new_tickets_per_sender_per_hour: int = Field(default=20, ge=0)
+    # Languages a new ticket's text is detected among (ISO 639-1), and the confidence below
+    # which it is recorded as undetermined.
+    mail_languages: CommaList = ["en", "it", "ru", "hu", "ro"]
+    mail_language_min_confidence: float = Field(default=0.5, ge=0, le=1)
+
+    # Outbound mail: the relay the worker sends through. Unset host: mail waits in the outbox.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = Field(default="starttls", pattern="^(none|starttls|ssl)$")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Seconds between attempts, comma-separated; after the last, the message has failed.
+    mail_retry_schedule: str = "60,300,1800,7200,21600,43200"
+    # The right-hand side of our Message-IDs; defaults to each mailbox's own domain.
+    mail_message_id_domain: str | None = None
+
+    @field_validator("trusted_proxies", "cors_origins", "mail_languages", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -99,6 +129,9 @@ class Settings(BaseSettings):
 
     def retry_schedule(self) -> list[float]:
         return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
+
+    def mail_retry_delays(self) -> list[float]:
+        return [float(part) for part in self.mail_retry_schedule.split(",") if part.strip()]
 
 
 @lru_cache

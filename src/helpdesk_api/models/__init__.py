@@ -5,6 +5,16 @@ from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership
 from helpdesk_api.models.idempotency import IdempotencyKey
 from helpdesk_api.models.login_throttle import LoginThrottle
+from helpdesk_api.models.mail import (
+    EmailChannel,
+    ImapSecurity,
+    InboundEmail,
+    InboundSource,
+    InboundStatus,
+    NotificationTemplate,
+    OutboundEmail,
+    OutboundStatus,
+)
 from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
 from helpdesk_api.models.sla import (
@@ -49,15 +59,23 @@ __all__ = [
     "BusinessCalendar",
     "CcKind",
     "Channel",
+    "EmailChannel",
     "Event",
     "Group",
     "GroupMembership",
     "IdempotencyKey",
     "IdentityKind",
+    "ImapSecurity",
+    "InboundEmail",
+    "InboundSource",
+    "InboundStatus",
     "Level",
     "LinkKind",
     "LoginThrottle",
+    "NotificationTemplate",
     "Organization",
+    "OutboundEmail",
+    "OutboundStatus",
     "Priority",
     "PriorityMatrixCell",
     "PriorityRank",

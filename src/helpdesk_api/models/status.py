@@ -39,6 +39,8 @@ class TicketStatus(IdMixin, TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     is_default: Mapped[bool] = mapped_column(default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Tell the requester by e-mail when a ticket moves into this status.
+    notify_requester: Mapped[bool] = mapped_column(default=False, server_default=false())
     position: Mapped[int] = mapped_column(default=0, server_default="0")
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 

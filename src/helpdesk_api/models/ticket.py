@@ -128,6 +128,9 @@ class Ticket(IdMixin, Base):
     channel: Mapped[str] = mapped_column(String(20))
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The language the customer wrote in (detected from a new e-mail ticket's text), for
+    # notifications when the requester has no locale of their own.
+    locale: Mapped[str | None] = mapped_column(String(35))
     is_public: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -166,6 +169,9 @@ class TicketComment(IdMixin, Base):
     html_body: Mapped[str | None] = mapped_column(Text)
     is_public: Mapped[bool]
     via: Mapped[str] = mapped_column(String(20), default="api", server_default="api")
+    # Where the comment came from, for staff: an e-mail's Message-ID, sender, recipients and
+    # which header or token joined it to this ticket.
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -10,9 +10,10 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk_api.models.base import Base, IdMixin, TimestampMixin
@@ -61,6 +62,10 @@ class User(IdMixin, TimestampMixin, Base):
     )
     locale: Mapped[str | None] = mapped_column(String(35))
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Staff's choice of notices by e-mail, by notification kind; absent means the default.
+    notification_settings: Mapped[dict[str, bool]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     notes: Mapped[str | None] = mapped_column(Text)
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL")
