@@ -261,6 +261,15 @@ def upgrade() -> None:
         ),
     )
     op.add_column("tickets", sa.Column("locale", sa.String(length=35), nullable=True))
+    op.add_column("tickets", sa.Column("email_channel_id", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_tickets_email_channel_id_email_channels"),
+        "tickets",
+        "email_channels",
+        ["email_channel_id"],
+        ["id"],
+        ondelete="SET NULL",
+    )
     op.add_column(
         "users",
         sa.Column(
@@ -275,6 +284,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("users", "notification_settings")
+    op.drop_constraint(
+        op.f("fk_tickets_email_channel_id_email_channels"), "tickets", type_="foreignkey"
+    )
+    op.drop_column("tickets", "email_channel_id")
     op.drop_column("tickets", "locale")
     op.drop_column("ticket_statuses", "notify_requester")
     op.drop_column("ticket_comments", "source")

@@ -131,6 +131,11 @@ class Ticket(IdMixin, Base):
     # The language the customer wrote in (detected from a new e-mail ticket's text), for
     # notifications when the requester has no locale of their own.
     locale: Mapped[str | None] = mapped_column(String(35))
+    # The mailbox the conversation runs through: replies are sent from it. None: the default
+    # mailbox (the first active one), if there is any.
+    email_channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_channels.id", ondelete="SET NULL")
+    )
     is_public: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
