@@ -94,6 +94,48 @@ async def upload_attachment(
     return attachment
 
 
+async def _one_chunk(content: bytes) -> AsyncIterator[bytes]:
+    yield content
+
+
+async def store_received_file(
+    session: AsyncSession,
+    *,
+    storage: Storage,
+    uploader_id: int,
+    content: bytes,
+    filename: str,
+    content_type: str,
+    inline: bool = False,
+) -> Attachment:
+    """A file that came with a message (an e-mail's attachment), stored as ``uploader_id``'s
+    upload so their comment can attach it. The name and type are already made safe."""
+    stored = await storage.save(_one_chunk(content))
+    try:
+        attachment = Attachment(
+            uploader_id=uploader_id,
+            filename=filename,
+            content_type=normalize_content_type(content_type) or "application/octet-stream",
+            size=stored.size,
+            sha256=stored.sha256,
+            storage_key=stored.key,
+            is_inline=inline,
+        )
+        session.add(attachment)
+        await session.flush()
+        await record_event(
+            session,
+            EventType.attachment_created,
+            actor_id=uploader_id,
+            data={"attachment": AttachmentRead.model_validate(attachment).model_dump(mode="json")},
+        )
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await storage.delete(stored.key)
+        raise
+    return attachment
+
+
 async def get_visible_attachment(
     session: AsyncSession, principal: Principal, attachment_id: int
 ) -> Attachment:

@@ -10,6 +10,7 @@ from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead, CommentText, Id
 from helpdesk_api.tickets.comments import NewComment, add_comment, copy_history, present_comments
 from helpdesk_api.tickets.lifecycle import set_status
+from helpdesk_api.tickets.opening import OpenedTicket, TicketDraft, open_ticket
 from helpdesk_api.tickets.pipeline import (
     SESSION_KEY,
     ChangeDidNotSettle,
@@ -33,9 +34,11 @@ __all__ = [
     "CommentText",
     "Id",
     "NewComment",
+    "OpenedTicket",
     "Stage",
     "StagedReaction",
     "TicketChange",
+    "TicketDraft",
     "TicketPipeline",
     "TicketRead",
     "TicketUpdate",
@@ -46,6 +49,7 @@ __all__ = [
     "commit_change",
     "copy_history",
     "get_visible_ticket",
+    "open_ticket",
     "present_comments",
     "present_to_staff",
     "remember_expected_first_reply",

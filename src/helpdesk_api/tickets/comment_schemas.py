@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
@@ -51,6 +51,13 @@ class CommentRead(BaseModel):
     via: str
     created_at: datetime
     attachments: list[AttachmentRead]
+    source: dict[str, Any] | None = Field(
+        default=None,
+        description="Staff only: where the comment came from. For an e-mail: its message_id, "
+        "from, to, cc, subject, and thread_match (which header or token joined it to this "
+        "ticket: in-reply-to, references, message-id-token, subject-token; null for a new "
+        "ticket).",
+    )
 
 
 class CommentPage(Page[CommentRead]):

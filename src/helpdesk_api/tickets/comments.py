@@ -8,6 +8,7 @@ then hands that to ``pipeline.commit_change`` with the rest of its change.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +63,7 @@ class NewComment:
     propagate: bool = False
     uploaded_by: int | None = None  # whose uploads it attaches, when not its author's (a relay)
     relayed_by: int | None = None  # the relay's user, when written on a customer's behalf
+    source: dict[str, Any] | None = None  # where it came from (an e-mail), shown to staff
 
     @classmethod
     def from_request(
@@ -213,6 +215,7 @@ async def _insert(
         html_body=html_body,
         is_public=comment.public,
         via=comment.via or actor.via,
+        source=comment.source,
         created_at=now,
     )
     session.add(row)
@@ -273,8 +276,10 @@ async def _copy_attachments(session: AsyncSession, new_ids: dict[int, int], tick
 
 
 async def present_comments(
-    session: AsyncSession, comments: Sequence[TicketComment]
+    session: AsyncSession, comments: Sequence[TicketComment], *, for_staff: bool = False
 ) -> list[CommentRead]:
+    """The comments as readers see them; ``source`` (an e-mail's headers, how it was
+    threaded) is for staff only, and never in events, which customers may read."""
     attachments = await attachments_for_comments(session, [c.id for c in comments])
     return [
         CommentRead(
@@ -287,6 +292,7 @@ async def present_comments(
             via=c.via,
             created_at=c.created_at,
             attachments=[AttachmentRead.model_validate(a) for a in attachments[c.id]],
+            source=c.source if for_staff else None,
         )
         for c in comments
     ]

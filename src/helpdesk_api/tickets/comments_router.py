@@ -37,7 +37,10 @@ async def list_comments(
         cursor=cursor,
         ordering="comments",
     )
-    return CommentPage(data=await present_comments(session, comments), next_cursor=next_cursor)
+    return CommentPage(
+        data=await present_comments(session, comments, for_staff=principal.is_staff),
+        next_cursor=next_cursor,
+    )
 
 
 @router.post(
@@ -56,4 +59,4 @@ async def create_comment(
     """A public reply (`public: true`) or a private note (`public: false`)."""
     comment = await service.comment_on_ticket(session, principal, ticket_id, data, now=now)
     response.headers["Location"] = f"/v1/tickets/{ticket_id}/comments"
-    return (await present_comments(session, [comment]))[0]
+    return (await present_comments(session, [comment], for_staff=principal.is_staff))[0]

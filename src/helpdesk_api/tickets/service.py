@@ -4,7 +4,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.access.permissions import (
@@ -20,9 +19,9 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import (
+    Channel,
     Level,
     Priority,
-    PriorityRank,
     StatusCategory,
     Ticket,
     TicketComment,
@@ -35,6 +34,7 @@ from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate
 from helpdesk_api.tickets.comments import NewComment, add_comment, relayed_author
 from helpdesk_api.tickets.lifecycle import ensure_not_closed, set_priority, set_status
+from helpdesk_api.tickets.opening import TicketDraft, open_ticket
 from helpdesk_api.tickets.pipeline import commit_change
 from helpdesk_api.tickets.representation import (
     EXPECTED_FIRST_REPLY_AT,
@@ -124,57 +124,25 @@ async def create_ticket(
             loc=("body", "comment"),
         )  # fmt: skip
 
-    ticket = Ticket(
+    draft = TicketDraft(
         subject=data.subject,
-        requester_id=requester.id,
+        requester=requester,
         submitter_id=principal.user_id,
-        assignee_id=assignee_id,
+        status=status,
+        first_comment=replace(first, via=Via(data.channel)),
+        channel=Channel(data.channel),
         group_id=data.group_id,
-        organization_id=requester.organization_id,
-        status_id=status.id,
-        status_category=status.category,
+        assignee_id=assignee_id,
         priority=priority,
-        priority_rank=PriorityRank[priority].value,
         impact=data.impact,
         urgency=data.urgency,
         type=data.type,
         due_at=data.due_at,
-        channel=data.channel,
         tags=tags,
         external_id=data.external_id,
-        created_at=now,
-        updated_at=now,
-        status_changed_at=now,
-        solved_at=now if status.category == StatusCategory.solved else None,
-        comment_count=1,
-        last_public_comment_at=now if first.public else None,
     )
-    session.add(ticket)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("external_id was taken by a concurrent request.") from exc
-    await adjust_tag_counts(session, tags, ())
-
-    changes = ChangeSet()
-    for name in ("subject", "requester_id", "assignee_id", "group_id", "priority", "type",
-                 "channel", "tags", "external_id"):  # fmt: skip
-        value = getattr(ticket, name)
-        if value not in (None, []):
-            changes.note(name, None, value)
-    changes.note("status", None, {"id": status.id, "category": status.category})
-    # The first comment is the request itself: it does not count as an agent's reply.
-    await add_comment(
-        session,
-        ticket,
-        replace(first, via=Via(data.channel)),
-        actor=author,
-        changes=changes,
-        now=now,
-        is_first_comment=True,
-    )
-    await commit_change(session, ticket, changes, actor=actor, now=now, created=True)
-    return ticket
+    opened = await open_ticket(session, draft, actor=actor, author=author, now=now)
+    return opened.ticket
 
 
 async def apply_update(
