@@ -1,0 +1,170 @@
+"""The outbox end to end: rows written by ``enqueue`` and committed, sent by a real
+`helpdesk-api worker` process to a real SMTP server."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import asyncpg
+from sqlalchemy import update
+
+from helpdesk_api.core.db import to_libpq_url
+from helpdesk_api.mail.sending import OutboxJob
+from helpdesk_api.models import OutboundEmail
+from tests.conftest import make_settings
+from tests.mail.outbox_fixtures import (
+    SUPPORT,
+    add_inbound,
+    customer_ticket,
+    enqueue_one,
+    mailbox,
+    sessions,
+)
+from tests.mail.smtp_sink import smtp_sink
+from tests.webhooks.worker_process import running_worker, start_worker, stop_worker
+
+__all__ = ["customer_ticket", "mailbox", "sessions"]  # fixtures
+
+
+def _smtp(port: int, **env: str) -> dict[str, str]:
+    return {
+        "HELPDESK_SMTP_HOST": "127.0.0.1",
+        "HELPDESK_SMTP_PORT": str(port),
+        "HELPDESK_SMTP_SECURITY": "none",
+        "HELPDESK_SMTP_TIMEOUT_SECONDS": "5",
+        "HELPDESK_MAIL_RETRY_SCHEDULE": "1,1",
+        **env,
+    }
+
+
+async def _row(database_url: str, row_id: int) -> asyncpg.Record:
+    connection = await asyncpg.connect(to_libpq_url(database_url))
+    try:
+        return await connection.fetchrow(
+            "SELECT status, attempts, last_error, sent_at, claimed_until FROM outbound_emails "
+            "WHERE id = $1",
+            row_id,
+        )
+    finally:
+        await connection.close()
+
+
+async def _wait_status(database_url: str, row_id: int, status: str, seconds: float = 20.0):
+    for _ in range(int(seconds / 0.1)):
+        row = await _row(database_url, row_id)
+        if row["status"] == status:
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"still {row['status']} after {seconds} s: {dict(row)}")
+
+
+async def test_a_reply_is_sent_once_with_its_envelope_and_threading_headers(
+    sessions, settings, database_url, customer_ticket, mailbox
+):
+    ticket_id = customer_ticket["ticket"]["id"]
+    await add_inbound(sessions, ticket_id, ["q1@example.com", "q2@example.com"])
+    row = await enqueue_one(
+        sessions, settings, ticket_id=ticket_id, html="<p>Принтер починили.</p>", automatic=True
+    )
+    with smtp_sink() as (sink, port), running_worker(database_url, **_smtp(port)):
+        sent = await _wait_status(database_url, row.id, "sent")
+        await asyncio.sleep(0.6)  # a worker pass later, still once
+        [received] = sink.messages
+    assert sent["attempts"] == 1
+    assert sent["sent_at"] is not None
+    assert sent["claimed_until"] is None
+    assert received.sender == SUPPORT
+    assert received.recipients == ["ivan@example.com"]
+    message = received.message
+    assert message["Message-ID"] == f"<{row.message_id}>"
+    assert message["In-Reply-To"] == "<q2@example.com>"
+    assert message["References"] == "<q1@example.com> <q2@example.com>"
+    assert message["From"] == f"Acme Support <{SUPPORT}>"
+    assert message["Reply-To"] == f"Acme Support <{SUPPORT}>"
+    assert message["To"] == "Иван Петров <ivan@example.com>"
+    assert message["Subject"] == f"[#{ticket_id}] Ответ на ваш запрос"
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message.get_content_type() == "multipart/alternative"
+    assert "Принтер починили." in message.get_body(("plain",)).get_content()
+    assert message.get_body(("html",)).get_content().strip() == "<p>Принтер починили.</p>"
+
+
+async def test_a_temporary_refusal_is_retried_under_the_same_message_id(
+    sessions, settings, database_url, mailbox
+):
+    row = await enqueue_one(sessions, settings)
+    with smtp_sink() as (sink, port), running_worker(database_url, **_smtp(port)):
+        sink.answer_next("451 4.7.1 Greylisted, try again later")
+        sent = await _wait_status(database_url, row.id, "sent")
+        first, second = sink.messages
+    assert sent["attempts"] == 2
+    assert sent["last_error"] == "451 4.7.1 Greylisted, try again later"
+    assert first.message["Message-ID"] == second.message["Message-ID"] == f"<{row.message_id}>"
+    assert 0.8 <= second.at - first.at <= 5.0
+
+
+async def test_a_permanent_refusal_fails_at_once(sessions, settings, database_url, mailbox):
+    row = await enqueue_one(sessions, settings)
+    with smtp_sink() as (sink, port), running_worker(database_url, **_smtp(port)):
+        sink.answer_next("550 5.1.1 No such user here", at="rcpt")
+        failed = await _wait_status(database_url, row.id, "failed")
+    assert failed["attempts"] == 1
+    assert failed["last_error"] == (
+        "recipients refused: ivan@example.com: 550 5.1.1 No such user here"
+    )
+    assert sink.messages == []
+
+
+async def test_a_worker_killed_mid_send_loses_nothing(sessions, settings, database_url, mailbox):
+    row = await enqueue_one(sessions, settings)
+    with smtp_sink() as (sink, port):
+        sink.hang_next(30)  # the relay has the message but has not answered yet
+        doomed = start_worker(database_url, **_smtp(port))
+        try:
+            await asyncio.to_thread(sink.wait_for, 1)
+        finally:
+            stop_worker(doomed, kill=True)
+        claimed = await _row(database_url, row.id)
+        assert claimed["status"] == "sending"
+        assert claimed["claimed_until"] > datetime.now(UTC)
+        # Its lease (3 × the SMTP timeout + 30 s) must run out before another worker sends.
+        async with sessions() as session, session.begin():
+            await session.execute(
+                update(OutboundEmail)
+                .where(OutboundEmail.id == row.id)
+                .values(claimed_until=datetime.now(UTC), next_attempt_at=datetime.now(UTC))
+            )
+        with running_worker(database_url, **_smtp(port)):
+            sent = await _wait_status(database_url, row.id, "sent")
+        first, second = sink.messages
+    assert sent["attempts"] == 2
+    # A repeat, recognisable as one.
+    assert first.raw == second.raw
+    assert second.message["Message-ID"] == f"<{row.message_id}>"
+
+
+async def test_without_a_relay_mail_waits_in_the_outbox(sessions, database_url, mailbox):
+    settings = make_settings(database_url)
+    assert settings.smtp_host is None
+    row = await enqueue_one(sessions, settings)
+    job = OutboxJob(settings)
+    assert await job(sessions, datetime.now(UTC)) is None
+    waiting = await _row(database_url, row.id)
+    assert (waiting["status"], waiting["attempts"]) == ("pending", 0)
+
+
+async def test_a_stale_worker_cannot_overwrite_a_newer_claim(sessions, database_url, mailbox):
+    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=9)
+    row = await enqueue_one(sessions, settings)
+    job = OutboxJob(settings)
+    [stale] = await job._claim(sessions, 1)
+    async with sessions() as session, session.begin():  # its lease ran out; another claim
+        await session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id == row.id)
+            .values(claimed_until=datetime.now(UTC), next_attempt_at=datetime.now(UTC))
+        )
+    [newer] = await job._claim(sessions, 1)
+    assert newer.attempts == stale.attempts + 1
+    await job._record(sessions, stale, await job._send(stale))  # port 9: refused, retry
+    still = await _row(database_url, row.id)
+    assert (still["status"], still["attempts"], still["last_error"]) == ("sending", 2, None)
