@@ -1,5 +1,5 @@
 """The outbox end to end: rows written by ``enqueue`` and committed, sent by a real
-`helpdesk-api worker` process to a real SMTP server."""
+`helpdesk-api worker` process to a real SMTP server; and the deliveries a ticket shows staff."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -11,6 +11,7 @@ from helpdesk_api.core.db import to_libpq_url
 from helpdesk_api.mail.sending import OutboxJob
 from helpdesk_api.models import OutboundEmail
 from tests.conftest import make_settings
+from tests.factories import ADMIN, assert_problem, make_user_with_token
 from tests.mail.outbox_fixtures import (
     SUPPORT,
     add_inbound,
@@ -20,6 +21,7 @@ from tests.mail.outbox_fixtures import (
     sessions,
 )
 from tests.mail.smtp_sink import smtp_sink
+from tests.tickets.factories import make_group, make_ticket
 from tests.webhooks.worker_process import running_worker, start_worker, stop_worker
 
 __all__ = ["customer_ticket", "mailbox", "sessions"]  # fixtures
@@ -168,3 +170,59 @@ async def test_a_stale_worker_cannot_overwrite_a_newer_claim(sessions, database_
     await job._record(sessions, stale, await job._send(stale))  # port 9: refused, retry
     still = await _row(database_url, row.id)
     assert (still["status"], still["attempts"], still["last_error"]) == ("sending", 2, None)
+
+
+# The deliveries a ticket shows staff
+
+
+async def test_staff_see_a_tickets_deliveries_newest_first(
+    client, sessions, settings, customer_ticket, mailbox
+):
+    ticket_id = customer_ticket["ticket"]["id"]
+    rows = [
+        await enqueue_one(sessions, settings, ticket_id=ticket_id, kind=kind)
+        for kind in ("acknowledgement", "public_reply", "status_changed")
+    ]
+    await enqueue_one(sessions, settings, ticket_id=(await make_ticket(client))["id"])
+    _, agent = await make_user_with_token(client, role="light_agent")
+    first = await client.get(f"/v1/tickets/{ticket_id}/deliveries?limit=2", headers=agent)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert [d["kind"] for d in page["data"]] == ["status_changed", "public_reply"]
+    newest = page["data"][0]
+    assert newest == {
+        "id": rows[2].id,
+        "kind": "status_changed",
+        "message_id": rows[2].message_id,
+        "mail_from": SUPPORT,
+        "recipients": ["ivan@example.com"],
+        "subject": f"[#{ticket_id}] Ответ на ваш запрос",
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": newest["next_attempt_at"],
+        "last_error": None,
+        "created_at": newest["created_at"],
+        "sent_at": None,
+        "comment_id": None,
+    }
+    rest = await client.get(
+        f"/v1/tickets/{ticket_id}/deliveries",
+        params={"limit": 2, "cursor": page["next_cursor"]},
+        headers=agent,
+    )
+    assert [d["id"] for d in rest.json()["data"]] == [rows[0].id]
+    assert rest.json()["next_cursor"] is None
+
+
+async def test_deliveries_are_for_staff_who_see_the_ticket(client, customer_ticket, mailbox):
+    ticket_id = customer_ticket["ticket"]["id"]
+    path = f"/v1/tickets/{ticket_id}/deliveries"
+    # Staff only, like audits: the requester is refused by role, as is every customer.
+    assert_problem(await client.get(path, headers=customer_ticket["headers"]), 403)
+    agent, restricted = await make_user_with_token(client, role="agent", ticket_access="groups")
+    await make_group(client, "Elsewhere", agent["id"])
+    assert_problem(await client.get(path, headers=restricted), 404)
+    assert_problem(await client.get("/v1/tickets/999999/deliveries", headers=ADMIN), 404)
+    assert_problem(await client.get(path), 401)
+    bad = assert_problem(await client.get(f"{path}?cursor=garbage", headers=ADMIN), 422)
+    assert bad["errors"][0]["loc"] == ["query", "cursor"]
