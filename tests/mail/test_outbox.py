@@ -10,7 +10,7 @@ from sqlalchemy import update
 from helpdesk_api.core.db import to_libpq_url
 from helpdesk_api.mail.sending import OutboxJob
 from helpdesk_api.models import OutboundEmail
-from tests.conftest import make_settings
+from tests.conftest import app_client, make_settings
 from tests.factories import ADMIN, assert_problem, make_user_with_token
 from tests.mail.outbox_fixtures import (
     SUPPORT,
@@ -21,6 +21,8 @@ from tests.mail.outbox_fixtures import (
     sessions,
 )
 from tests.mail.smtp_sink import smtp_sink
+from tests.metrics.conftest import METRICS_TOKEN
+from tests.metrics.helpers import scrape, value
 from tests.tickets.factories import make_group, make_ticket
 from tests.webhooks.worker_process import running_worker, start_worker, stop_worker
 
@@ -170,6 +172,32 @@ async def test_a_stale_worker_cannot_overwrite_a_newer_claim(sessions, database_
     await job._record(sessions, stale, await job._send(stale))  # port 9: refused, retry
     still = await _row(database_url, row.id)
     assert (still["status"], still["attempts"], still["last_error"]) == ("sending", 2, None)
+
+
+async def test_outbox_backlog_and_send_outcomes_are_measured(sessions, database_url, mailbox):
+    with smtp_sink() as (sink, port):
+        settings = make_settings(
+            database_url,
+            metrics_token=METRICS_TOKEN,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security="none",
+        )
+        async with app_client(settings) as client:
+            await enqueue_one(sessions, settings)
+            waiting = await scrape(client)
+            assert value(waiting, "helpdesk_worker_due_items", job="mail-outbox") == 1
+            sent = value(waiting, "helpdesk_mail_send_attempts_total", outcome="sent")
+            job = OutboxJob(settings)
+            try:
+                await job(sessions, datetime.now(UTC))
+                await asyncio.wait(job.in_flight, timeout=10)
+            finally:
+                await job.close()
+            done = await scrape(client)
+        assert len(sink.messages) == 1
+    assert value(done, "helpdesk_worker_due_items", job="mail-outbox") == 0
+    assert value(done, "helpdesk_mail_send_attempts_total", outcome="sent") == sent + 1
 
 
 # The deliveries a ticket shows staff
