@@ -10,6 +10,7 @@ from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
 from helpdesk_api.links.router import router as links_router
+from helpdesk_api.mail.router import router as mail_router
 from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.organizations.router import router as organizations_router
@@ -37,6 +38,7 @@ v1_routers = [
     event_catalogue_router,
     events_router,
     webhooks_router,
+    mail_router,
 ]
 
 

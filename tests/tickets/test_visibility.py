@@ -53,9 +53,10 @@ async def test_customer_never_sees_private_notes_or_internal_fields(client, worl
     assert [c["public"] for c in comments] == [True, True]
 
 
-async def test_customer_cannot_read_audits(client, world):
+@pytest.mark.parametrize("resource", ["audits", "deliveries"])
+async def test_customer_cannot_read_staff_only_ticket_resources(client, world, resource):
     response = await client.get(
-        f"/v1/tickets/{world['ticket']['id']}/audits", headers=world["requester"]
+        f"/v1/tickets/{world['ticket']['id']}/{resource}", headers=world["requester"]
     )
     assert_problem(response, 403)
 
@@ -127,7 +128,9 @@ async def test_group_restricted_agent_sees_only_their_groups_tickets(client):
     assert [t["id"] for t in listed.json()["data"]] == [inside["id"]]
     assert_problem(await client.get(f"/v1/tickets/{outside['id']}", headers=headers), 404)
     assert_problem(await comment(client, outside["id"], headers, body="x"), 404)
-    assert_problem(await client.get(f"/v1/tickets/{outside['id']}/audits", headers=headers), 404)
+    for resource in ("audits", "deliveries"):
+        path = f"/v1/tickets/{outside['id']}/{resource}"
+        assert_problem(await client.get(path, headers=headers), 404)
 
 
 async def test_customers_without_organisation_never_see_each_others_tickets(client):

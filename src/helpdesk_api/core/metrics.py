@@ -71,6 +71,16 @@ WEBHOOK_ATTEMPT_SECONDS = Histogram(
     "Time of one delivery attempt, resolution and sending included.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+MAIL_SEND_ATTEMPTS = Counter(
+    "helpdesk_mail_send_attempts",
+    "Outbound e-mail attempts by outcome: sent, retrying, failed.",
+    ["outcome"],
+)
+MAIL_SEND_SECONDS = Histogram(
+    "helpdesk_mail_send_duration_seconds",
+    "Time of one attempt to hand a message to the SMTP relay.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
 WORKER_JOB_SECONDS = Histogram(
     "helpdesk_worker_job_duration_seconds",
     "Time of one pass of a worker job.",
@@ -89,6 +99,12 @@ def record_delivery(status: str, duration_ms: int) -> None:
     """One attempt, by the status its delivery was left in."""
     WEBHOOK_ATTEMPTS.labels(_DELIVERY_OUTCOMES.get(status, status)).inc()
     WEBHOOK_ATTEMPT_SECONDS.observe(duration_ms / 1000)
+
+
+def record_mail_send(status: str, duration_ms: int) -> None:
+    """One attempt, by the status its message was left in."""
+    MAIL_SEND_ATTEMPTS.labels(_DELIVERY_OUTCOMES.get(status, status)).inc()
+    MAIL_SEND_SECONDS.observe(duration_ms / 1000)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from helpdesk_api.models import TicketSlaMetric, Webhook, WebhookDelivery
+from helpdesk_api.models import OutboundEmail, TicketSlaMetric, Webhook, WebhookDelivery
 
 logger = logging.getLogger("helpdesk_api.metrics")
 
@@ -30,6 +30,15 @@ _DUE_DELIVERIES = (
         or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < func.now()),
         Webhook.is_active,
     )
+)
+# Mail waits here too while no relay is configured (smtp_host unset): it is still undelivered.
+_DUE_MAIL = select(
+    func.count(),
+    func.coalesce(extract("epoch", func.now() - func.min(OutboundEmail.next_attempt_at)), 0),
+).where(
+    OutboundEmail.status.in_(("pending", "sending")),
+    OutboundEmail.next_attempt_at <= func.now(),
+    or_(OutboundEmail.claimed_until.is_(None), OutboundEmail.claimed_until < func.now()),
 )
 _DUE_SLA = select(
     func.count(),
@@ -67,7 +76,11 @@ async def read_backlog(sessionmaker: async_sessionmaker[AsyncSession]) -> Backlo
     try:
         async with sessionmaker() as session:
             jobs: dict[str, tuple[int, float]] = {}
-            for job, statement in (("webhook-delivery", _DUE_DELIVERIES), ("sla", _DUE_SLA)):
+            for job, statement in (
+                ("webhook-delivery", _DUE_DELIVERIES),
+                ("sla", _DUE_SLA),
+                ("mail-outbox", _DUE_MAIL),
+            ):
                 count, seconds = (await session.execute(statement)).one()
                 jobs[job] = (int(count), max(float(seconds), 0.0))
     except Exception:
