@@ -481,6 +481,31 @@ def test_deeply_nested_message_does_not_escape_as_another_exception():
     assert any("nested deeper" in reason for reason in parsed.dropped)
 
 
+def test_html_nested_absurdly_deep_is_kept_as_text_only():
+    # Sanitising 100,000 nested <div>s takes the sanitiser most of a minute.
+    raw = crlf("From: a@example.com\nContent-Type: text/html\n\n") + (
+        b"<div>" * 100_000 + b"deep &amp; text"
+    )
+    parsed = parse_message(raw)
+    assert parsed.html is None
+    assert parsed.text == "deep & text"
+    assert any("nested deeper" in reason for reason in parsed.dropped)
+
+
+def test_absurdly_long_headers_are_read_in_part():
+    words = " ".join(["=?utf-8?b?0J/RgNC4?="] * 50_000)
+    recipients = ", ".join(f"user{i}@example.com" for i in range(20_000))
+    raw = crlf(f"From: {'(' * 50_000}a@example.com\nTo: {recipients}\nSubject: {words}\n\nx")
+
+    parsed = parse_message(raw)
+
+    assert parsed.sender is None
+    assert parsed.subject.startswith("ПриПри")
+    assert 0 < len(parsed.subject) < 50_000
+    assert parsed.to[0] == Address(email="user0@example.com", name=None)
+    assert len(parsed.to) < 20_000
+
+
 _FRAGMENTS = [
     b"From: a@example.com\r\n",
     b"Subject: =?utf-8?b?",

@@ -95,10 +95,15 @@ def _unfolded(raw: str) -> str:
     return value
 
 
+# Decoding costs more than linear time in the stdlib (50,000 encoded words: seconds); no
+# subject or recipient list worth reading is longer, so longer values are read this far.
+MAX_DECODED_HEADER_CHARS = 32_768
+
+
 def decode_unstructured(raw: str, name: str = "subject") -> str:
     """RFC 2047 decoding with our charset fallbacks; the stdlib's own decoding is the fallback
     for what ``decode_header`` refuses (bad base64, 8-bit text mixed with encoded words)."""
-    value = _unfolded(raw)
+    value = _unfolded(raw[:MAX_DECODED_HEADER_CHARS])
     if "=?" not in value:
         return one_line(value)
     if value.isascii():
@@ -141,7 +146,7 @@ def addresses(msg: Message, name: str) -> list[Address]:
     """Addresses from every occurrence of an address header; unusable entries are skipped."""
     found: list[Address] = []
     for raw in raw_values(msg, name):
-        found.extend(_parse_addresses(_unfolded(raw)))
+        found.extend(_parse_addresses(_unfolded(raw[:MAX_DECODED_HEADER_CHARS])))
     return list(dict.fromkeys(found))
 
 
@@ -151,12 +156,20 @@ def _parse_addresses(value: str) -> list[Address]:
         # Any address header will do as the parser: the name only picks the header class.
         header = policy.default.header_factory("to", value)
         parsed = [_address(a.username, a.domain, a.display_name) for a in header.addresses]
-    except Exception:
-        parsed = []
-        for display_name, spec in getaddresses([value]):
-            local, _, domain = spec.rpartition("@")
-            parsed.append(_address(local, domain, decode_unstructured(display_name)))
+    except Exception:  # the stdlib's new parser gives up; its old one is more forgiving
+        parsed = _legacy_addresses(value)
     return [a for a in parsed if a is not None]
+
+
+def _legacy_addresses(value: str) -> list[Address | None]:
+    try:
+        pairs = getaddresses([value])
+    except Exception:  # e.g. RecursionError on "((((…": no usable address in there
+        return []
+    return [
+        _address(spec.rpartition("@")[0], spec.rpartition("@")[2], decode_unstructured(name))
+        for name, spec in pairs
+    ]
 
 
 _ID_IN_BRACKETS = re.compile(r"<([^<>]*)>")

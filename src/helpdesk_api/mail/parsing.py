@@ -72,7 +72,7 @@ def parse_message(
     except UnparseableMail:
         raise
     except RecursionError as exc:
-        raise UnparseableMail("MIME structure nested too deeply") from exc
+        raise UnparseableMail("structure nested too deeply to parse") from exc
     except Exception as exc:
         raise UnparseableMail(f"unexpected {type(exc).__name__} while parsing") from exc
 

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
+from html import unescape
 from urllib.parse import unquote
 
 from inscriptis import get_text
@@ -53,6 +54,16 @@ _EXTENSIONS = {
     "text/rfc822-headers": ".txt",
 }  # fmt: skip
 _CID_REFERENCE = re.compile(r"""cid:([^\s"'<>)]+)""", re.IGNORECASE)
+# The sanitiser's time grows with tags × nesting depth (40,000 nested <div>s: 4 s), and no
+# mail client nests anywhere near this deep.
+MAX_HTML_DEPTH = 500
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^<>]*)>")  # [^<>]: linear on "<a<a<a…"
+# Void elements and those whose end tag may be left out: they do not nest.
+_NOT_NESTING = frozenset({
+    "area", "base", "body", "br", "col", "colgroup", "dd", "dt", "embed", "head", "hr", "html",
+    "img", "input", "li", "link", "meta", "option", "p", "param", "rp", "rt", "source", "tbody",
+    "td", "tfoot", "th", "thead", "tr", "track", "wbr",
+})  # fmt: skip
 _BODY_TYPES = frozenset({"text/plain", "text/html"})
 
 
@@ -98,6 +109,20 @@ def clean_text(value: str) -> str:
         for ch in value
         if ch in "\t\n" or unicodedata.category(ch) != "Cc"
     ).strip()
+
+
+def _html_depth(html: str) -> int:
+    """Nesting depth of an HTML text, estimated from its tags in one linear pass."""
+    depth = deepest = 0
+    for closing, name, rest in _TAG.findall(html):
+        if name.lower() in _NOT_NESTING or rest.endswith("/"):
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def _leaves(msg: Message, dropped: list[str]) -> list[Message]:
@@ -159,10 +184,16 @@ def extract_body(msg: Message, *, max_attachment_bytes: int) -> Body:
             dropped.append(f"part {number} could not be read ({type(exc).__name__})")
 
     raw_html = "\n".join(h for h in htmls if h)
+    too_deep = bool(raw_html) and _html_depth(raw_html) > MAX_HTML_DEPTH
+    if too_deep:
+        dropped.append(f"HTML nested deeper than {MAX_HTML_DEPTH} elements: kept as text only")
     text = "\n\n".join(t for t in texts if t)
     if not text and raw_html:
-        text = clean_text(get_text(raw_html))
-    html = sanitize_html(raw_html) if raw_html else None
+        # lxml, under inscriptis, silently drops whatever is nested deeper than 256 levels.
+        text = clean_text(
+            " ".join(unescape(_TAG.sub(" ", raw_html)).split()) if too_deep else get_text(raw_html)
+        )
+    html = sanitize_html(raw_html) if raw_html and not too_deep else None
     referenced = {unquote(cid).lower() for cid in _CID_REFERENCE.findall(raw_html)}
 
     attachments: list[MailAttachment] = []
