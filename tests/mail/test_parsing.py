@@ -181,6 +181,14 @@ def test_unknown_charset_label_falls_back_to_utf8_then_windows_1252(body, expect
     assert parse_message(raw).text == expected
 
 
+@pytest.mark.parametrize("label", ["iso-8859-1", "us-ascii"])
+def test_latin1_and_ascii_labels_are_read_as_utf8_or_windows_1252(label):
+    # What such labels usually mean in practice, as browsers read them (WHATWG).
+    raw = crlf(f"From: a@example.it\nContent-Type: text/plain; charset={label}\n\n")
+    assert parse_message(raw + b"\x93caf\xe9\x94").text == "\u201ccafé\u201d"
+    assert parse_message(raw + "“café”".encode()).text == "\u201ccafé\u201d"
+
+
 def test_bytes_that_are_not_a_text_charset_are_no_charset():
     raw = crlf("From: a@example.it\nContent-Type: text/plain; charset=zlib\n\n") + b"plain"
     assert parse_message(raw).text == "plain"
@@ -355,6 +363,13 @@ def test_message_id_normalisation():
     for garbage in ("not an id", "<>", "<no-at-sign>", "<@example.com>", "<caf\u00e9@example.com>"):
         raw = f"From: a@example.com\r\nMessage-ID: {garbage}\r\n\r\nx".encode()
         assert parse_message(raw).message_id is None, garbage
+
+
+def test_huge_references_header_is_read_quickly():
+    ids = " ".join(f"<id{i}@example.com>" for i in range(100_000))
+    parsed = parse_message(crlf(f"From: a@example.com\nReferences: {ids}\n\nx"))
+    assert len(parsed.references) == 100_000
+    assert parsed.references[-1] == "id99999@example.com"
 
 
 def test_references_keep_their_order_and_in_reply_to_ignores_comments():

@@ -31,7 +31,7 @@ class Address:
 # Labels that promise nothing: a client that knows no better says us-ascii (or nothing) and
 # sends UTF-8 or the Windows code page; WHATWG reads latin-1 labels as windows-1252 for the
 # same reason.
-_WEAK_LABELS = frozenset({"ascii", "latin_1"})
+_WEAK_LABELS = frozenset({"ascii", "iso8859-1"})  # codecs' own names for them
 
 
 def _codec(label: str | None) -> str | None:
@@ -187,22 +187,22 @@ def _valid_id(value: str, *, require_at: bool) -> bool:
 def message_ids(values: Iterable[str], *, require_at: bool = True) -> list[str]:
     """Ids of Message-ID / In-Reply-To / References, without brackets or folding whitespace,
     in order, each once. Text around bracketed ids (old clients add comments) is ignored."""
-    ids: list[str] = []
+    ids: dict[str, None] = {}  # ordered, and no quadratic "in" on a huge References
     for raw in values:
         value = _unfolded(raw)
         candidates = _ID_IN_BRACKETS.findall(value) or value.replace(",", " ").split()
         for candidate in candidates:
             normalised = "".join(candidate.split())
-            if _valid_id(normalised, require_at=require_at) and normalised not in ids:
-                ids.append(normalised)
-    return ids
+            if _valid_id(normalised, require_at=require_at):
+                ids.setdefault(normalised)
+    return list(ids)
 
 
 def parse_date(raw: str | None) -> datetime | None:
     if raw is None:
         return None
     try:
-        value = parsedate_to_datetime(one_line(_unfolded(raw)))
+        value = parsedate_to_datetime(one_line(_unfolded(raw[:200])))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     # "-0000" means "UTC, local zone unknown" (RFC 5322 §3.3); the stdlib returns it naive.
