@@ -173,6 +173,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_inbound_emails_ticket_id_received_at",
+        "inbound_emails",
+        ["ticket_id", "received_at"],
+        unique=False,
+    )
+    op.create_index(
         "ix_inbound_emails_unprocessed",
         "inbound_emails",
         ["id"],
@@ -298,6 +304,7 @@ def downgrade() -> None:
         postgresql_where=sa.text("status IN ('pending', 'sending')"),
     )
     op.drop_table("outbound_emails")
+    op.drop_index("ix_inbound_emails_ticket_id_received_at", table_name="inbound_emails")
     op.drop_index(
         "ix_inbound_emails_unprocessed",
         table_name="inbound_emails",

@@ -10,6 +10,7 @@ from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
 from helpdesk_api.links.router import router as links_router
+from helpdesk_api.mail.channels_router import router as email_channels_router
 from helpdesk_api.mail.router import router as mail_router
 from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.metrics.router import router as metrics_router
@@ -39,6 +40,7 @@ v1_routers = [
     events_router,
     webhooks_router,
     mail_router,
+    email_channels_router,
 ]
 
 

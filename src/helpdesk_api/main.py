@@ -109,7 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        overrides={"/v1/attachments": settings.max_attachment_bytes},
+        overrides={
+            "/v1/attachments": settings.max_attachment_bytes,
+            # Raw inbound messages, attachments and all.
+            "/v1/email-channels": settings.smtp_max_message_bytes,
+        },
     )
     if settings.cors_origins:
         app.add_middleware(

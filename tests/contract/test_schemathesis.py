@@ -15,6 +15,8 @@ from tests.live_server import running_server
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 schema = schemathesis.openapi.from_path(OPENAPI)
+# Raw e-mail (the inbound POST) is bytes like any upload.
+schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
 
 
 @pytest.fixture(scope="module")

@@ -71,8 +71,9 @@ def visible_comments(principal: Principal, ticket_id: int) -> Select[Any]:
     )
 
 
-# Events about resources only admins may read (webhooks: their URLs carry credentials).
-ADMIN_ONLY_EVENT_PREFIXES = ("webhook.",)
+# Events about resources only admins may read (webhooks: their URLs carry credentials;
+# mailboxes and the mail that reached them: server names, senders, errors).
+ADMIN_ONLY_EVENT_PREFIXES = ("webhook.", "email_channel.", "inbound_email.")
 # An upload not yet attached is its uploader's (and admins'), and so is the event telling it.
 UPLOAD_EVENT = "attachment.created"
 

@@ -82,6 +82,10 @@ class PayloadTooLarge(ProblemError):
     status, slug, title = 413, "payload-too-large", "Payload Too Large"
 
 
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported Media Type"
+
+
 class TooManyRequests(ProblemError):
     status, slug, title = 429, "rate-limited", "Too Many Requests"
 
@@ -302,6 +306,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _problem_content(model: type[BaseModel]) -> dict[str, Any]:
     return {"model": model, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+def problem_responses(**described: str) -> dict[int | str, dict[str, Any]]:
+    """Route-specific problem responses, ``status_415="..."``, in the common shape."""
+    return {
+        int(name.removeprefix("status_")): {"description": text, **_problem_content(Problem)}
+        for name, text in described.items()
+    }
 
 
 # Documented on every /v1 route so generated clients know the error shape.

@@ -82,6 +82,13 @@ CATALOGUE: dict[EventType, EventSpec] = {
     T.business_calendar_deleted: EventSpec(
         "A business calendar was deleted.", p.BusinessCalendarDeleted
     ),
+    T.email_channel_created: EventSpec("A mailbox was added.", p.EmailChannelCreated),
+    T.email_channel_updated: EventSpec("A mailbox changed.", p.EmailChannelUpdated),
+    T.inbound_email_failed: EventSpec(
+        "An inbound message could not be processed and was quarantined; an admin may retry "
+        "or discard it (`/v1/email-channels/{id}/failed`).",
+        p.InboundEmailFailed,
+    ),
     T.webhook_created: EventSpec("A webhook endpoint was registered.", p.WebhookCreated),
     T.webhook_updated: EventSpec("A webhook endpoint changed.", p.WebhookUpdated),
     T.webhook_secret_rotated: EventSpec("A webhook's signing secret was rotated.", p.WebhookRef),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.groups.schemas import GroupRead
+from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
 from helpdesk_api.models import CcKind, LinkKind, SlaMetric, StatusCategory
 from helpdesk_api.organizations.schemas import OrganizationRead
 from helpdesk_api.sla.schemas import CalendarRead, PolicyRead
@@ -203,6 +204,20 @@ class BusinessCalendarUpdated(Payload):
 
 class BusinessCalendarDeleted(Payload):
     business_calendar_id: int
+
+
+class EmailChannelCreated(Payload):
+    email_channel: EmailChannelRead
+
+
+class EmailChannelUpdated(Payload):
+    email_channel_id: int
+    changes: Changes
+    email_channel: EmailChannelRead
+
+
+class InboundEmailFailed(Payload):
+    inbound_email: InboundEmailRead
 
 
 class WebhookCreated(Payload):

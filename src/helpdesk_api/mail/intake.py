@@ -17,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.core.event_types import EventType
+from helpdesk_api.core.events import record_event
 from helpdesk_api.core.settings import Settings
+from helpdesk_api.mail.channel_schemas import InboundEmailRead
 from helpdesk_api.mail.processing import process_inbound
 from helpdesk_api.models import EmailChannel, InboundEmail, InboundSource, InboundStatus
 
@@ -100,6 +103,7 @@ async def process_stored(
     """Process a stored message in a savepoint; on any error keep it, failed, with the error."""
     email.attempts += 1
     await session.flush()
+    email_id = email.id
     try:
         async with session.begin_nested():
             await process_inbound(
@@ -107,9 +111,18 @@ async def process_stored(
             )
     except Exception as exc:
         logger.warning(
-            "inbound mail quarantined", extra={"inbound_email_id": email.id, "error": str(exc)}
+            "inbound mail quarantined", extra={"inbound_email_id": email_id, "error": str(exc)}
         )
+        # The savepoint's rollback expired what it touched: read the row back first.
+        await session.refresh(email)
         email.status = InboundStatus.failed
         email.error = f"{type(exc).__name__}: {exc}"[:_ERROR_KEEP_CHARS]
         email.processed_at = now
         await session.flush()
+        await record_event(
+            session,
+            EventType.inbound_email_failed,
+            actor_id=None,
+            via="email",
+            data={"inbound_email": InboundEmailRead.model_validate(email).model_dump(mode="json")},
+        )

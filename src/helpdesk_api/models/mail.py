@@ -117,6 +117,8 @@ class InboundEmail(IdMixin, Base):
             "id",
             postgresql_where=text("status = 'received'"),
         ),
+        # A ticket's conversation, for the threading headers of our replies.
+        Index("ix_inbound_emails_ticket_id_received_at", "ticket_id", "received_at"),
         # The per-sender hourly limit.
         Index("ix_inbound_emails_sender_received_at", "sender", "received_at"),
     )
