@@ -1,5 +1,8 @@
 """Mail in through the inbound POST: tickets, threading, dedupe, loops and quarantine."""
 
+from email.message import EmailMessage
+
+from tests.conftest import app_client, make_settings
 from tests.factories import (
     ADMIN,
     assert_problem,
@@ -261,3 +264,40 @@ async def test_mailbox_admin_api(client):
     updated = [e for e in events if e["type"] == "email_channel.updated"]
     assert updated
     assert all("new" not in str(e["data"]["changes"]) for e in updated)
+
+
+async def test_attachments_and_inline_images_become_the_comments_files(client):
+    mailbox = await make_mailbox(client)
+    mail = EmailMessage()
+    mail["From"] = "pic@example.org"
+    mail["To"] = SUPPORT
+    mail["Subject"] = "Screenshot"
+    mail["Message-ID"] = "<inline-1@example.org>"
+    mail.set_content("See the screenshot.")
+    mail.add_alternative('<p>See:</p><img src="cid:shot1@example.org">', subtype="html")
+    mail.get_payload()[1].add_related(
+        b"\x89PNG\r\n\x1a\nfake", maintype="image", subtype="png", cid="<shot1@example.org>"
+    )
+    mail.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="data.csv")
+    result = await deliver(client, mailbox["id"], bytes(mail))
+    [first] = await _comments(client, result["ticket_id"])
+    files = {a["filename"]: a for a in first["attachments"]}
+    assert "data.csv" in files
+    [image] = [a for a in first["attachments"] if a["content_type"] == "image/png"]
+    assert f'/v1/attachments/{image["id"]}/content' in first["html_body"]
+    content = await client.get(f"/v1/attachments/{files['data.csv']['id']}/content", headers=ADMIN)
+    assert content.content == b"a,b\n1,2\n"
+
+
+async def test_a_sender_past_the_hourly_limit_writes_into_their_latest_ticket(client, database_url):
+    settings = make_settings(database_url, mail_new_tickets_per_sender_per_hour=2)
+    async with app_client(settings) as limited:
+        mailbox = await make_mailbox(limited)
+        results = [
+            await deliver(limited, mailbox["id"], message(sender="loop@example.org", subject=f"n{i}"))
+            for i in range(4)
+        ]
+    assert [r["outcome"] for r in results] == [
+        "new_ticket", "new_ticket", "rate_limited", "rate_limited"
+    ]  # fmt: skip
+    assert results[2]["ticket_id"] == results[3]["ticket_id"] == results[1]["ticket_id"]

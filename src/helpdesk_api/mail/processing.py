@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +55,7 @@ logger = logging.getLogger("helpdesk_api.mail")
 NO_SUBJECT = "(no subject)"
 # Our ticket token, taken out of a new ticket's subject (it pointed at someone else's ticket).
 _DAEMONS = ("mailer-daemon", "postmaster")
+_CID = re.compile(r"""cid:([^\s"'<>)]+)""", re.IGNORECASE)
 _SUBJECT_TOKEN = re.compile(r"\[#\d{1,18}\]\s*")
 _SUBJECT_MAX = 500
 
@@ -239,9 +241,27 @@ async def _rate_limited_ticket(
     )
 
 
-async def _attachment_ids(session: AsyncSession, context: _Context, uploader: User) -> list[int]:
+@dataclass(frozen=True)
+class _Stored:
+    ids: list[int]
+    # Content-ID → attachment id, for the inline images the HTML shows.
+    by_content_id: dict[str, int]
+
+    def html_with_images(self, html: str | None) -> str | None:
+        """Inline images point at their stored attachment instead of the mail's ``cid:``."""
+        if html is None or not self.by_content_id:
+            return html
+
+        def resolve(match: re.Match[str]) -> str:
+            found = self.by_content_id.get(unquote(match.group(1)).lower())
+            return f"/v1/attachments/{found}/content" if found else match.group(0)
+
+        return _CID.sub(resolve, html)
+
+
+async def _store_attachments(session: AsyncSession, context: _Context, uploader: User) -> _Stored:
     storage = context.storage()
-    ids = []
+    stored = _Stored([], {})
     for part in context.parsed.attachments:
         attachment = await store_received_file(
             session,
@@ -252,8 +272,10 @@ async def _attachment_ids(session: AsyncSession, context: _Context, uploader: Us
             content_type=part.content_type,
             inline=part.inline,
         )
-        ids.append(attachment.id)
-    return ids
+        stored.ids.append(attachment.id)
+        if part.content_id:
+            stored.by_content_id[part.content_id.lower()] = attachment.id
+    return stored
 
 
 def _actor(user: User) -> Actor:
@@ -274,10 +296,11 @@ async def _comment(
     match: str | None,
 ) -> int:
     text = context.visible_text() or context.parsed.text.strip() or NO_SUBJECT
+    stored = await _store_attachments(session, context, sender)
     comment = NewComment(
         body=text,
         public=_public_for(sender),
-        attachment_ids=await _attachment_ids(session, context, sender),
+        attachment_ids=stored.ids,
         via=Via.email,
         source=context.source(match),
     )
@@ -321,11 +344,12 @@ async def _new_ticket(
     if refused is not None:
         # The mail pointed at a ticket its sender is not on: say so to staff, never join it.
         extra["thread_refused"] = {"ticket_id": refused.ticket_id, "match": refused.match.value}
+    stored = await _store_attachments(session, context, sender)
     first = NewComment(
         body=parsed.text.strip() or subject,
-        html_body=parsed.html,
+        html_body=stored.html_with_images(parsed.html),
         public=True,
-        attachment_ids=await _attachment_ids(session, context, sender),
+        attachment_ids=stored.ids,
         via=Via.email,
         source=context.source(None, **extra),
     )

@@ -1,9 +1,10 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from helpdesk_api.attachments.schemas import AttachmentRead
+from helpdesk_api.core.html import within_tag_limit
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel
 from helpdesk_api.core.text import Lines
@@ -14,7 +15,12 @@ CommentText = Annotated[str, Field(min_length=1, max_length=65_536), Lines]
 
 class CommentCreate(StrictModel):
     body: CommentText | None = None
-    html_body: Annotated[str, Field(min_length=1, max_length=262_144), Lines] | None = None
+    html_body: (
+        Annotated[
+            str, Field(min_length=1, max_length=262_144), Lines, AfterValidator(within_tag_limit)
+        ]
+        | None
+    ) = None
     public: StrictBool | None = Field(
         default=None,
         description="Public reply (visible to the customer) or private note. Defaults to "
