@@ -284,7 +284,7 @@ async def test_attachments_and_inline_images_become_the_comments_files(client):
     files = {a["filename"]: a for a in first["attachments"]}
     assert "data.csv" in files
     [image] = [a for a in first["attachments"] if a["content_type"] == "image/png"]
-    assert f'/v1/attachments/{image["id"]}/content' in first["html_body"]
+    assert f"/v1/attachments/{image['id']}/content" in first["html_body"]
     content = await client.get(f"/v1/attachments/{files['data.csv']['id']}/content", headers=ADMIN)
     assert content.content == b"a,b\n1,2\n"
 
@@ -294,8 +294,8 @@ async def test_a_sender_past_the_hourly_limit_writes_into_their_latest_ticket(cl
     async with app_client(settings) as limited:
         mailbox = await make_mailbox(limited)
         results = [
-            await deliver(limited, mailbox["id"], message(sender="loop@example.org", subject=f"n{i}"))
-            for i in range(4)
+            await deliver(limited, mailbox["id"], message(sender="loop@example.org", subject=s))
+            for s in ("one", "two", "three", "four")
         ]
     assert [r["outcome"] for r in results] == [
         "new_ticket", "new_ticket", "rate_limited", "rate_limited"
