@@ -12,6 +12,7 @@ from helpdesk_api.health.router import router as health_router
 from helpdesk_api.links.router import router as links_router
 from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.metrics.router import router as metrics_router
+from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
 from helpdesk_api.sla.router import router as sla_router
 from helpdesk_api.statuses.router import router as statuses_router
@@ -37,6 +38,7 @@ v1_routers = [
     event_catalogue_router,
     events_router,
     webhooks_router,
+    notification_templates_router,
 ]
 
 

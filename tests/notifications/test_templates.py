@@ -50,14 +50,18 @@ def test_the_built_in_languages_are_the_seed_languages_and_english():
 @pytest.mark.parametrize("event", EVENTS)
 def test_every_built_in_template_renders_in_its_language(event, locale):
     source = builtin_template(event, locale)
-    assert source is not None and source.html_body is not None
+    assert source is not None
+    assert source.html_body is not None
     check_template(event, locale, source)  # what an admin's own wording must pass too
     subject, text, html = render_template(source, sample_context(event, locale), locale=locale)
     assert subject.startswith("[#1234] ")
     assert "\n" not in subject
-    assert text.strip() and "1234" in text
-    assert html is not None and f'<html lang="{locale}">' in html
-    assert "None" not in text and "None" not in html
+    assert text.strip()
+    assert "1234" in text
+    assert html is not None
+    assert f'<html lang="{locale}">' in html
+    assert "None" not in text
+    assert "None" not in html
 
 
 @pytest.mark.parametrize("event", EVENTS)
@@ -66,7 +70,8 @@ def test_html_escapes_what_customers_wrote_and_text_keeps_it(event):
     assert source is not None
     subject, text, html = render_template(source, _hostile_context(event), locale="en")
     assert html is not None
-    assert "<script>" not in html and "onerror" not in html
+    assert "<script>" not in html
+    assert "onerror" not in html
     assert "Broken &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Broken <script>alert(1)</script>" in subject
     if event is NotificationEvent.public_reply:
@@ -78,11 +83,13 @@ def test_html_escapes_what_customers_wrote_and_text_keeps_it(event):
 def test_the_public_reply_quotes_the_reply_and_says_how_to_answer():
     context = sample_context(NotificationEvent.public_reply, "en")
     source = builtin_template(NotificationEvent.public_reply, "en")
-    assert source is not None and context.comment is not None
+    assert source is not None
+    assert context.comment is not None
     _, text, html = render_template(source, context, locale="en")
     assert context.comment.body in text
     assert "reply to this e-mail" in text
-    assert html is not None and "<blockquote" in html
+    assert html is not None
+    assert "<blockquote" in html
 
 
 def test_optional_fields_left_out_leave_no_trace():
@@ -97,7 +104,8 @@ def test_optional_fields_left_out_leave_no_trace():
     source = builtin_template(NotificationEvent.status_changed, "en")
     assert source is not None
     _, text, _ = render_template(source, sparse, locale="en")
-    assert "http" not in text and " from " not in text
+    assert "http" not in text
+    assert " from " not in text
     assert text.rstrip().endswith("Customer support")
 
 
@@ -169,7 +177,8 @@ def test_an_unknown_name_is_refused_when_checked_and_empty_when_sent():
     source = _source(text="Hello\n{{ recipient.nme }}!")
     with pytest.raises(TemplateProblem) as caught:
         check_template(NotificationEvent.public_reply, "en", source)
-    assert caught.value.part == "text_body" and caught.value.line == 2
+    assert caught.value.part == "text_body"
+    assert caught.value.line == 2
     context = sample_context(NotificationEvent.public_reply, "en")
     assert render_template(source, context, locale="en")[1] == "Hello\n!"
 
@@ -228,7 +237,8 @@ def test_a_hostile_template_is_harmless_when_sent(template):
     except TemplateProblem:
         pass
     else:  # what renders, renders nothing that reaches inside
-        assert "class" not in text and "<script" not in (html or "")
+        assert "class" not in text
+        assert "<script" not in (html or "")
         assert len(text) <= 200_000
     assert time.monotonic() - started < 2
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.groups.schemas import GroupRead
 from helpdesk_api.models import CcKind, LinkKind, SlaMetric, StatusCategory
+from helpdesk_api.notifications.schemas import NotificationTemplateRead
 from helpdesk_api.organizations.schemas import OrganizationRead
 from helpdesk_api.sla.schemas import CalendarRead, PolicyRead
 from helpdesk_api.statuses.schemas import MatrixCell, StatusRead
@@ -222,3 +223,20 @@ class WebhookRef(Payload):
 class WebhookDisabled(Payload):
     webhook_id: int
     reason: str
+
+
+class NotificationTemplateCreated(Payload):
+    notification_template: NotificationTemplateRead
+
+
+class NotificationTemplateUpdated(Payload):
+    event: str
+    locale: str
+    changes: Changes
+    notification_template: NotificationTemplateRead
+
+
+class NotificationTemplateDeleted(Payload):
+    notification_template: NotificationTemplateRead = Field(
+        description="The admin's wording that was removed."
+    )
