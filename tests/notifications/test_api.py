@@ -8,10 +8,17 @@ import pytest
 from sqlalchemy import insert
 
 from helpdesk_api.core.db import to_libpq_url
-from helpdesk_api.models import NotificationTemplate
-from helpdesk_api.notifications import NotificationEvent, TemplateOrigin, render, sample_context
+from helpdesk_api.models import NotificationTemplate, Ticket, TicketComment, User
+from helpdesk_api.notifications import (
+    NotificationEvent,
+    TemplateOrigin,
+    build_context,
+    render,
+    sample_context,
+)
+from tests.conftest import make_settings
 from tests.factories import ADMIN, assert_problem, make_user_with_token
-from tests.tickets.factories import make_ticket
+from tests.tickets.factories import comment, make_ticket
 
 BASE = "/v1/notification-templates"
 REPLY_IT = f"{BASE}/public_reply/it"
@@ -243,3 +250,45 @@ async def test_render_uses_the_override_of_the_language_and_falls_back_when_it_b
         assert fallback.subject.startswith("[#1234] Статус обращения изменён")
         assert any("built-in wording was used" in r.message for r in caplog.records)
         await session.rollback()
+
+
+async def test_build_context_reads_the_ticket_and_keeps_private_notes_from_customers(
+    client, app, database_url
+):
+    ticket = await make_ticket(client, subject="Printer offline")
+    note = await comment(client, ticket["id"], ADMIN, body="Internal: toner", public=False)
+    settings = make_settings(
+        database_url,
+        notification_portal_url="https://help.example.com/requests/{id}",
+        notification_agent_url="https://desk.example.com/tickets/{id}",
+    )
+    async with app.state.sessionmaker() as session:
+        row = await session.get(Ticket, ticket["id"])
+        private = await session.get(TicketComment, note.json()["id"])
+        assert row is not None
+        assert private is not None
+        requester = await session.get(User, row.requester_id)
+        assert requester is not None
+        with pytest.raises(ValueError, match="private note"):
+            await build_context(
+                session,
+                settings,
+                event=NotificationEvent.public_reply,
+                ticket=row,
+                recipient=requester,
+                comment=private,
+            )
+        staff = await build_context(
+            session,
+            settings,
+            event=NotificationEvent.ticket_created,
+            ticket=row,
+            recipient=requester,
+            comment=private,
+            locale="hu-HU",
+        )
+    assert staff.ticket.url == f"https://desk.example.com/tickets/{ticket['id']}"
+    assert staff.ticket.subject == "Printer offline"
+    assert staff.recipient.locale == "hu-HU"
+    assert staff.comment is not None
+    assert staff.comment.html == "<p>Internal: toner</p>"

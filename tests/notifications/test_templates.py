@@ -5,8 +5,16 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
-from helpdesk_api.notifications import NotificationEvent, format_datetime, locale_chain
+from helpdesk_api.core.settings import Settings
+from helpdesk_api.notifications import (
+    Audience,
+    NotificationEvent,
+    format_datetime,
+    locale_chain,
+    ticket_url,
+)
 from helpdesk_api.notifications.builtin import TemplateSource, builtin_locales, builtin_template
 from helpdesk_api.notifications.context import sample_context
 from helpdesk_api.notifications.templates import (
@@ -253,3 +261,17 @@ def test_templates_can_still_do_ordinary_things():
     _, rendered, _ = render_template(_source(text=text), context, locale="it")
     assert rendered.startswith("LA FATTUR...|Alta|> Buongiorno,\n> nella fattura")
     assert rendered.endswith("|0,1,2|True")
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://help.example.com/{id}", "https://help.example.com/requests", "{id}"]
+)
+def test_ticket_links_must_be_http_urls_with_the_id(url):
+    with pytest.raises(ValidationError):
+        Settings(notification_portal_url=url)
+
+
+def test_ticket_links_put_the_id_in_place():
+    settings = Settings(notification_portal_url="https://help.example.com/r/{id}?tab=reply")
+    assert ticket_url(settings, 7, Audience.customer) == "https://help.example.com/r/7?tab=reply"
+    assert ticket_url(settings, 7, Audience.agent) is None

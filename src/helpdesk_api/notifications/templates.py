@@ -103,9 +103,17 @@ _ENVIRONMENTS = {
 }
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
+def _compiled_for_sending(source: str, *, html: bool) -> Template:
+    # Saved and built-in wording, compiled once per process; checks compile afresh, so
+    # drafts never crowd it.
+    return _ENVIRONMENTS[html, False].compile_metered(source)
+
+
 def _compiled(source: str, *, html: bool, strict: bool) -> Template:
-    return _ENVIRONMENTS[html, strict].compile_metered(source)
+    if strict:
+        return _ENVIRONMENTS[html, True].compile_metered(source)
+    return _compiled_for_sending(source, html=html)
 
 
 def _variables(context: NotificationContext, *, html: bool) -> dict[str, Any]:
