@@ -14,6 +14,7 @@ from helpdesk_api.mail.channels_router import router as email_channels_router
 from helpdesk_api.mail.router import router as mail_router
 from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.metrics.router import router as metrics_router
+from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
 from helpdesk_api.sla.router import router as sla_router
 from helpdesk_api.statuses.router import router as statuses_router
@@ -41,6 +42,7 @@ v1_routers = [
     webhooks_router,
     mail_router,
     email_channels_router,
+    notification_templates_router,
 ]
 
 

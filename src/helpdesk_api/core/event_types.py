@@ -44,5 +44,8 @@ class EventType(StrEnum):
     webhook_updated = "webhook.updated"
     webhook_secret_rotated = "webhook.secret_rotated"
     webhook_disabled = "webhook.disabled"
+    notification_template_created = "notification_template.created"
+    notification_template_updated = "notification_template.updated"
+    notification_template_deleted = "notification_template.deleted"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

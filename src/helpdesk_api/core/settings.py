@@ -113,6 +113,21 @@ class Settings(BaseSettings):
     # The right-hand side of our Message-IDs; defaults to each mailbox's own domain.
     mail_message_id_domain: str | None = None
 
+    # Notifications link to a ticket here: its address in the customer portal and in the
+    # agent workspace, `{id}` standing for the ticket's id
+    # (https://support.example.com/requests/{id}). Unset: notifications carry no link.
+    notification_portal_url: str | None = None
+    notification_agent_url: str | None = None
+
+    @field_validator("notification_portal_url", "notification_agent_url")
+    @classmethod
+    def _ticket_link(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.startswith(("https://", "http://")) or "{id}" not in value
+        ):
+            raise ValueError("must be an http(s) URL with {id} where the ticket id goes")
+        return value
+
     @field_validator("trusted_proxies", "cors_origins", "mail_languages", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:

@@ -95,6 +95,18 @@ CATALOGUE: dict[EventType, EventSpec] = {
     T.webhook_disabled: EventSpec(
         "A webhook endpoint was disabled after failed deliveries or a 410.", p.WebhookDisabled
     ),
+    T.notification_template_created: EventSpec(
+        "An admin wrote the wording of a notification in a locale (it was built-in).",
+        p.NotificationTemplateCreated,
+    ),
+    T.notification_template_updated: EventSpec(
+        "An admin changed their wording of a notification in a locale.",
+        p.NotificationTemplateUpdated,
+    ),
+    T.notification_template_deleted: EventSpec(
+        "An admin's wording of a notification was removed: the built-in one applies again.",
+        p.NotificationTemplateDeleted,
+    ),
     T.webhook_ping: EventSpec(
         "A test message sent to one endpoint on request (`POST /v1/webhooks/{id}/ping`); "
         "not recorded in the event log.",

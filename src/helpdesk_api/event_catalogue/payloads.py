@@ -14,6 +14,7 @@ from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.groups.schemas import GroupRead
 from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
 from helpdesk_api.models import CcKind, LinkKind, SlaMetric, StatusCategory
+from helpdesk_api.notifications.schemas import NotificationTemplateRead
 from helpdesk_api.organizations.schemas import OrganizationRead
 from helpdesk_api.sla.schemas import CalendarRead, PolicyRead
 from helpdesk_api.statuses.schemas import MatrixCell, StatusRead
@@ -237,3 +238,20 @@ class WebhookRef(Payload):
 class WebhookDisabled(Payload):
     webhook_id: int
     reason: str
+
+
+class NotificationTemplateCreated(Payload):
+    notification_template: NotificationTemplateRead
+
+
+class NotificationTemplateUpdated(Payload):
+    event: str
+    locale: str
+    changes: Changes
+    notification_template: NotificationTemplateRead
+
+
+class NotificationTemplateDeleted(Payload):
+    notification_template: NotificationTemplateRead = Field(
+        description="The admin's wording that was removed."
+    )
