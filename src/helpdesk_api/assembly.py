@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from helpdesk_api.auth.throttle import purge_forgotten as purge_login_throttles
 from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.idempotency import purge_expired_keys
-from helpdesk_api.core.settings import Settings
+from helpdesk_api.core.settings import Settings, get_settings
 from helpdesk_api.links.propagation import propagate_to_incidents
 from helpdesk_api.mail.sending import OutboxJob
+from helpdesk_api.notifications.reactions import Notifier
 from helpdesk_api.sla.tasks import process_due_sla
 from helpdesk_api.sla.tracking import on_ticket_change as track_sla
 from helpdesk_api.tickets import SESSION_KEY, Stage, StagedReaction, TicketPipeline
@@ -21,21 +22,29 @@ from helpdesk_api.webhooks.dispatch import dispatch_events
 from helpdesk_api.worker.jobs import Job
 
 
-def ticket_pipeline() -> TicketPipeline:
+def ticket_pipeline(settings: Settings) -> TicketPipeline:
     # Stage.automation is reserved for the rules engine.
     return TicketPipeline(
         [
             StagedReaction(Stage.sla, track_sla),
             StagedReaction(Stage.propagation, propagate_to_incidents),
+            StagedReaction(Stage.notification, Notifier(settings)),
         ]
     )
 
 
 def connect(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10
+    url: str,
+    *,
+    settings: Settings | None = None,
+    pool_size: int = 10,
+    max_overflow: int = 10,
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """``settings`` shape what reactions do (the notifications' links and mail domain); the
+    environment's when not given."""
     engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
-    return engine, create_sessionmaker(engine, info={SESSION_KEY: ticket_pipeline()})
+    pipeline = ticket_pipeline(settings or get_settings())
+    return engine, create_sessionmaker(engine, info={SESSION_KEY: pipeline})
 
 
 def worker_jobs(settings: Settings) -> dict[str, Job]:

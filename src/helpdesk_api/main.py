@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "which provides an embedded PostgreSQL, or set DATABASE_URL."
             )
         pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
-        engine, app.state.sessionmaker = connect(settings.database_url, **pool)
+        engine, app.state.sessionmaker = connect(settings.database_url, settings=settings, **pool)
         instrument_pool(engine, **pool)
         app.state.engine = engine
         app.state.migration_heads = head_revisions()

@@ -27,9 +27,7 @@ _TAG = re.compile(r"<[A-Za-z!/]")
 
 def within_tag_limit(value: str) -> str:
     """A validator for client HTML: at most ``MAX_TAGS`` tags."""
-    count = 0
-    for _ in _TAG.finditer(value):
-        count += 1
+    for count, _ in enumerate(_TAG.finditer(value), start=1):
         if count > MAX_TAGS:
             raise ValueError(f"at most {MAX_TAGS} HTML tags")
     return value

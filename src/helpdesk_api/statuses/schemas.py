@@ -34,6 +34,10 @@ class StatusCreate(StrictModel):
         default=False,
         description="Make this the default of its category; the previous default stops being one.",
     )
+    notify_requester: StrictBool = Field(
+        default=False,
+        description="E-mail the requester when a ticket moves into this status.",
+    )
 
 
 class StatusUpdate(StrictModel):
@@ -44,6 +48,7 @@ class StatusUpdate(StrictModel):
     description: Description | None = None
     position: Position = omittable()
     is_active: StrictBool = omittable()
+    notify_requester: StrictBool = omittable()
     is_default: Annotated[
         StrictBool,
         Field(description="Only `true`: the default moves by setting it on another status."),
@@ -60,6 +65,7 @@ class StatusRead(BaseModel):
     description: str | None
     is_default: bool
     is_active: bool
+    notify_requester: bool
     position: int
     created_at: datetime
     updated_at: datetime

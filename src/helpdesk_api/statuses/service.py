@@ -36,7 +36,9 @@ from helpdesk_api.statuses.schemas import (
 _CACHE = "ticket_statuses"
 
 STATUSES = AdminResource("ticket_status", "/v1/ticket-statuses", TicketStatus, "Ticket status")
-_FIELDS = ("agent_label", "customer_label", "description", "position", "is_active")
+_FIELDS = (
+    "agent_label", "customer_label", "description", "position", "is_active", "notify_requester",
+)  # fmt: skip
 
 
 async def statuses_by_id(session: AsyncSession, ids: Iterable[int] = ()) -> dict[int, TicketStatus]:
@@ -85,6 +87,7 @@ def to_read(status: TicketStatus) -> StatusRead:
         description=status.description,
         is_default=status.is_default,
         is_active=status.is_active,
+        notify_requester=status.notify_requester,
         position=status.position,
         created_at=status.created_at,
         updated_at=status.updated_at,
@@ -183,6 +186,7 @@ async def create_status(
         description=data.description,
         is_default=data.is_default,
         is_active=True,
+        notify_requester=data.notify_requester,
         position=position,
     )
     session.add(status)

@@ -79,7 +79,8 @@ class Stage(IntEnum):
 
     automation = 1  # rules first: what they set (priority, group, …) is what SLAs measure
     sla = 2  # clocks follow the ticket as the writer and the rules left it
-    propagation = 3  # last: incidents receive the problem's settled change
+    propagation = 3  # incidents receive the problem's settled change
+    notification = 4  # last: mail tells what the ticket became, in the same transaction
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,17 @@ class UserCreate(StrictModel):
     tags: TagList = []
 
 
+class NotificationSettings(StrictModel):
+    """Staff's e-mail notices; null (or left out) means the default."""
+
+    ticket_assigned: StrictBool | None = Field(
+        default=None, description="A ticket was assigned to me (default: on)."
+    )
+    ticket_created: StrictBool | None = Field(
+        default=None, description="A new ticket in one of my groups (default: off)."
+    )
+
+
 class UserUpdate(StrictModel):
     name: Name = omittable()
     email: EmailStr = omittable()
@@ -79,6 +90,7 @@ class UserUpdate(StrictModel):
         default=None, description="Customers only; null removes the user from it."
     )
     tags: TagList = omittable()
+    notification_settings: NotificationSettings = omittable()
 
 
 class UserRead(BaseModel):
@@ -95,6 +107,10 @@ class UserRead(BaseModel):
     notes: str | None
     organization_id: int | None
     tags: list[str] = Field(description="Staff-only segments such as `vip`.")
+    notification_settings: dict[str, bool] = Field(
+        description="Staff's e-mail notice choices (`ticket_assigned`, `ticket_created`); "
+        "a missing key means the default."
+    )
     identities: list[IdentityRead]
     created_at: datetime
     updated_at: datetime

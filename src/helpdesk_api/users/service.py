@@ -40,6 +40,7 @@ _FIELDS = (
     "notes",
     "organization_id",
     "tags",
+    "notification_settings",
 )
 
 USERS = AdminResource("user", "/v1/users", User, "User", options=(selectinload(User.identities),))
@@ -64,6 +65,7 @@ def to_read(user: User) -> UserRead:
         notes=user.notes,
         organization_id=user.organization_id,
         tags=list(user.tags),
+        notification_settings=dict(user.notification_settings or {}),
         identities=[IdentityRead.model_validate(i) for i in user.identities],
         created_at=user.created_at,
         updated_at=user.updated_at,
@@ -217,6 +219,10 @@ async def update_user(
         raise InvalidInput("You cannot remove your own admin role.", loc=("body", "role"))
     if "tags" in fields:
         fields["tags"] = normalize_tags(fields["tags"], loc=("body", "tags"))
+    if "notification_settings" in fields:
+        # Only the keys sent change; a null goes back to the default.
+        merged = {**(user.notification_settings or {}), **fields["notification_settings"]}
+        fields["notification_settings"] = {k: v for k, v in merged.items() if v is not None}
     await _check_organization_change(session, user, fields)
     before = {name: getattr(user, name) for name in _FIELDS}
     # Notes are staff-only and a password is secret: the event says only that they changed.

@@ -9,6 +9,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from helpdesk_api.core.settings import Settings
+
 # Returns the seconds until the job next has work (None: only when woken, or at the poll
 # interval). A job commits its own work.
 Job = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[float | None]]
@@ -16,5 +18,10 @@ Job = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[float | N
 
 class Connect(Protocol):
     def __call__(
-        self, url: str, *, pool_size: int = ..., max_overflow: int = ...
+        self,
+        url: str,
+        *,
+        settings: Settings | None = ...,
+        pool_size: int = ...,
+        max_overflow: int = ...,
     ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]: ...

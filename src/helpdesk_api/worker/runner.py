@@ -36,7 +36,9 @@ async def run_worker(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    engine, sessionmaker = connect(settings.database_url, pool_size=4, max_overflow=4)
+    engine, sessionmaker = connect(
+        settings.database_url, settings=settings, pool_size=4, max_overflow=4
+    )
     notifier = EventNotifier(to_libpq_url(settings.database_url))
     waiter = await notifier.subscribe()
     logger.info("worker started", extra={"jobs": sorted(jobs)})
