@@ -12,6 +12,7 @@ from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.idempotency import purge_expired_keys
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.links.propagation import propagate_to_incidents
+from helpdesk_api.mail.imap import ImapPollJob
 from helpdesk_api.sla.tasks import process_due_sla
 from helpdesk_api.sla.tracking import on_ticket_change as track_sla
 from helpdesk_api.tickets import SESSION_KEY, Stage, StagedReaction, TicketPipeline
@@ -45,4 +46,5 @@ def worker_jobs(settings: Settings) -> dict[str, Job]:
         "webhook-dispatch": dispatch_events,
         "webhook-delivery": DeliveryJob(settings),
         "sla": process_due_sla,
+        "mail-imap": ImapPollJob(settings),
     }
