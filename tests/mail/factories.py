@@ -37,13 +37,18 @@ async def fetch_rows(database_url: str, query: str, *args: object) -> list[dict[
         await connection.close()
 
 
-async def inbound_emails(database_url: str, message_id: str | None = None) -> list[dict[str, Any]]:
-    """Every stored message, or those with this Message-ID (without its angle brackets)."""
+async def inbound_emails(
+    database_url: str, *, message_id: str | None = None, channel_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The stored messages, all or those with this Message-ID (without its angle brackets)
+    or for this mailbox."""
     return await fetch_rows(
         database_url,
         "SELECT id, channel_id, message_id, source, envelope_from, envelope_to, raw, status "
-        "FROM inbound_emails WHERE $1::text IS NULL OR message_id = $1 ORDER BY id",
+        "FROM inbound_emails WHERE ($1::text IS NULL OR message_id = $1) "
+        "AND ($2::bigint IS NULL OR channel_id = $2) ORDER BY id",
         message_id,
+        channel_id,
     )
 
 

@@ -13,7 +13,7 @@ import smtplib
 import ssl
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,6 @@ import pytest
 from helpdesk_api.core.db import to_libpq_url
 from helpdesk_api.mail.smtp_listener import mailbox_candidates
 from helpdesk_api.models import EmailChannel
-from tests.event_check import check_recorded_events
 from tests.live_server import free_port
 from tests.mail.factories import inbound_emails, make_mailbox
 from tests.mail.smtp_process import SmtpProcess, running_smtp
@@ -79,36 +78,26 @@ class Shared:
 
 
 @pytest.fixture(scope="module")
-async def shared_database(pg_server, template_ready) -> AsyncIterator[str]:
-    url = await pg_server.create_database()
-    try:
-        yield url
-        await check_recorded_events(url)
-    finally:
-        await pg_server.drop_database(url)
-
-
-@pytest.fixture(scope="module")
-async def shared_mailboxes(shared_database: str) -> tuple[EmailChannel, EmailChannel]:
-    support = await make_mailbox(shared_database, address="support@example.test")
-    billing = await make_mailbox(shared_database, address="Billing@Example.test")
-    await make_mailbox(shared_database, address="closed@example.test", is_active=False)
+async def shared_mailboxes(module_database: str) -> tuple[EmailChannel, EmailChannel]:
+    support = await make_mailbox(module_database, address="support@example.test")
+    billing = await make_mailbox(module_database, address="Billing@Example.test")
+    await make_mailbox(module_database, address="closed@example.test", is_active=False)
     return support, billing
 
 
 @pytest.fixture(scope="module")
 def shared(
-    shared_database: str, shared_mailboxes: tuple[EmailChannel, EmailChannel]
+    module_database: str, shared_mailboxes: tuple[EmailChannel, EmailChannel]
 ) -> Iterator[Shared]:
     env = {"HELPDESK_SMTP_MAX_MESSAGE_BYTES": str(SIZE_LIMIT)}
-    with running_smtp(shared_database, **env) as smtp:
-        yield Shared(smtp, shared_database, *shared_mailboxes)
+    with running_smtp(module_database, **env) as smtp:
+        yield Shared(smtp, module_database, *shared_mailboxes)
 
 
 async def test_mail_to_a_mailbox_is_acknowledged_and_stored_byte_for_byte(shared):
     message_id, raw = make_message()
     assert deliver(shared.smtp.port, raw) == ([250], 250)
-    [row] = await inbound_emails(shared.database_url, message_id)
+    [row] = await inbound_emails(shared.database_url, message_id=message_id)
     assert row["raw"] == raw
     assert row["channel_id"] == shared.support.id
     assert row["source"] == "smtp"
@@ -121,7 +110,7 @@ async def test_recipients_match_without_case_and_with_a_plus_tag(shared):
     recipients = ["Billing+Urgent@EXAMPLE.test", "support@example.test"]
     assert deliver(shared.smtp.port, raw, recipients) == ([250, 250], 250)
     # Stored once, for the first mailbox, with every recipient of the envelope.
-    [row] = await inbound_emails(shared.database_url, message_id)
+    [row] = await inbound_emails(shared.database_url, message_id=message_id)
     assert row["channel_id"] == shared.billing.id
     assert row["envelope_to"] == recipients
 
@@ -136,21 +125,21 @@ async def test_unknown_or_inactive_recipients_are_refused_at_rcpt(shared):
     message_id, raw = make_message()
     recipients = ["someone@example.test", "closed@example.test", "support@other.test"]
     assert deliver(shared.smtp.port, raw, recipients) == ([550, 550, 550], None)
-    assert await inbound_emails(shared.database_url, message_id) == []
+    assert await inbound_emails(shared.database_url, message_id=message_id) == []
 
 
 async def test_a_message_over_the_size_limit_is_refused_at_data(shared):
     message_id, raw = make_message()
     oversized = raw + (b"y" * 78 + b"\r\n") * (SIZE_LIMIT // 80 + 1)
     assert deliver(shared.smtp.port, oversized) == ([250], 552)
-    assert await inbound_emails(shared.database_url, message_id) == []
+    assert await inbound_emails(shared.database_url, message_id=message_id) == []
 
 
 async def test_the_same_message_twice_is_acknowledged_twice_and_stored_once(shared):
     message_id, raw = make_message()
     assert deliver(shared.smtp.port, raw) == ([250], 250)
     assert deliver(shared.smtp.port, raw) == ([250], 250)
-    assert len(await inbound_emails(shared.database_url, message_id)) == 1
+    assert len(await inbound_emails(shared.database_url, message_id=message_id)) == 1
 
 
 async def test_auth_is_required_when_a_username_is_configured(database_url):
