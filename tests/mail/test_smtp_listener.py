@@ -249,3 +249,22 @@ async def test_sigterm_lets_a_transaction_in_flight_finish_then_exits(database_u
             smtplib.SMTP("127.0.0.1", smtp.port, timeout=2)
     [row] = await inbound_emails(database_url)
     assert row["raw"] == raw
+
+
+async def test_sigterm_cuts_off_a_stalled_transaction_after_the_shutdown_timeout(database_url):
+    await make_mailbox(database_url, address="support@example.test")
+    env = {"HELPDESK_SHUTDOWN_TIMEOUT_SECONDS": "1"}
+    with (
+        running_smtp(database_url, **env) as smtp,
+        smtplib.SMTP("127.0.0.1", smtp.port, timeout=10) as stalled,
+    ):
+        stalled.ehlo("mta.example")
+        assert stalled.mail("customer@example.com")[0] == 250
+        assert stalled.rcpt("support@example.test")[0] == 250
+        smtp.process.send_signal(signal.SIGTERM)
+        # It never sends DATA: nothing was acknowledged, and the listener does not wait on.
+        assert await asyncio.to_thread(smtp.process.wait, 10) == 0
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            stalled.noop()
+        assert "smtp transaction cut off by shutdown" in smtp.output()
+    assert await inbound_emails(database_url) == []

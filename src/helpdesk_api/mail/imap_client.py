@@ -116,7 +116,8 @@ class ImapConnection:
             # The capabilities imaplib read on connecting are those before login.
             capabilities = frozenset(_words(_check(mailbox.client.capability(), "CAPABILITY")))
             mailbox.folder.set(account.folder)
-            _, [validity] = mailbox.client.response("UIDVALIDITY")
+            _, values = mailbox.client.response("UIDVALIDITY")
+            validity = values[-1] if values else None
             if validity is None:
                 raise ImapCommandFailed(f"SELECT {account.folder}: no UIDVALIDITY")
             return cls(mailbox, int(validity), capabilities)

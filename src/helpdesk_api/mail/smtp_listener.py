@@ -252,7 +252,7 @@ class _Connection(SMTP):
 
     def hang_up(self, reply: str | None = None) -> None:
         transport = self.transport
-        if transport is None:
+        if transport is None or transport.is_closing():
             return
         if reply is not None and isinstance(transport, asyncio.WriteTransport):
             transport.write(reply.encode() + b"\r\n")
@@ -367,9 +367,11 @@ class SmtpListener:
                     connection.hang_up(SHUTTING_DOWN)
             await asyncio.sleep(0.05)
         for connection in list(self.connections):
-            logger.warning(
-                "smtp transaction cut off by shutdown", extra={"peer": _peer(connection.session)}
-            )
+            if connection.in_transaction:  # not acknowledged: the sender will try again
+                logger.warning(
+                    "smtp transaction cut off by shutdown",
+                    extra={"peer": _peer(connection.session)},
+                )
             connection.hang_up()
         await self._server.wait_closed()
         logger.info("smtp stopped")
