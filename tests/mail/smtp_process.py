@@ -53,16 +53,19 @@ def _wait_listening(smtp: SmtpProcess) -> None:
 @contextmanager
 def running_smtp(database_url: str, **env: str) -> Iterator[SmtpProcess]:
     port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HELPDESK_SMTP_LISTEN_HOST": "127.0.0.1",
-        "HELPDESK_SMTP_LISTEN_PORT": str(port),
-        "HELPDESK_DATA_DIR": tempfile.mkdtemp(prefix="helpdesk-smtp-"),
-        **env,
-    }
     # A file, not a pipe: a pipe nobody reads would block a chatty process.
-    with tempfile.TemporaryFile() as log:
+    with (
+        tempfile.TemporaryDirectory(prefix="helpdesk-smtp-") as data_dir,
+        tempfile.TemporaryFile() as log,
+    ):
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "HELPDESK_SMTP_LISTEN_HOST": "127.0.0.1",
+            "HELPDESK_SMTP_LISTEN_PORT": str(port),
+            "HELPDESK_DATA_DIR": data_dir,
+            **env,
+        }
         process = subprocess.Popen(
             [sys.executable, "-m", "helpdesk_api", "smtp"],
             env=environment,
