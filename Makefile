@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= $(or $(HELPDESK_HOST),127.0.0.1)
 PORT ?= $(or $(HELPDESK_PORT),8000)
 
-.PHONY: run test lint typecheck pytest openapi install install-dev clean
+.PHONY: run test lint typecheck pytest openapi install install-dev clean dovecot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,23 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-pytest: install-dev
+pytest: install-dev dovecot
 	$(BIN)/pytest
 
 # The checks run side by side (the suite waits on PostgreSQL and real processes much of the
 # time, so the linters and mypy fit in its gaps); each one's output is printed whole when done.
 test: install-dev
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck pytest
+
+# The IMAP tests run a private dovecot (tests/mail/imap_server.py). Installed when missing
+# (as root, on Debian/Ubuntu); the distro's own service is stopped if apt started it.
+dovecot:
+	@command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot || { \
+	  echo "installing dovecot-imapd for the IMAP tests"; \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    dovecot-imapd >/dev/null && \
+	  { service dovecot stop >/dev/null 2>&1 || true; }; }
 
 openapi: install
 	$(BIN)/helpdesk-api openapi

@@ -12,6 +12,7 @@ from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.idempotency import purge_expired_keys
 from helpdesk_api.core.settings import Settings, get_settings
 from helpdesk_api.links.propagation import propagate_to_incidents
+from helpdesk_api.mail.imap import ImapPollJob
 from helpdesk_api.mail.sending import OutboxJob
 from helpdesk_api.notifications.reactions import Notifier
 from helpdesk_api.sla.tasks import process_due_sla
@@ -56,4 +57,5 @@ def worker_jobs(settings: Settings) -> dict[str, Job]:
         "webhook-delivery": DeliveryJob(settings),
         "sla": process_due_sla,
         "mail-outbox": OutboxJob(settings),
+        "mail-imap": ImapPollJob(settings),
     }

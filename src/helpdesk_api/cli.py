@@ -1,4 +1,4 @@
-"""The helpdesk-api command: serve, worker, migrate, create-admin, openapi."""
+"""The helpdesk-api command: serve, worker, smtp, migrate, create-admin, openapi."""
 
 import asyncio
 import json
@@ -20,6 +20,7 @@ from helpdesk_api.core.errors import ProblemError
 from helpdesk_api.core.logging import configure_logging
 from helpdesk_api.core.metrics import multiprocess_dir
 from helpdesk_api.core.settings import Settings, get_settings
+from helpdesk_api.mail.smtp_listener import ListenerConfigError, run_smtp
 from helpdesk_api.main import create_app
 from helpdesk_api.users.bootstrap import bootstrap, create_admin
 from helpdesk_api.worker.runner import run_worker
@@ -109,12 +110,40 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Deliver webhooks and run timed jobs (SLA breaches, …); run as many as you like."""
+    """Deliver webhooks and mail, poll IMAP mailboxes and run timed jobs (SLA breaches, …);
+    run as many as you like."""
     settings = get_settings()
     configure_logging(settings.log_level)
     with _Database(settings) as url:
         settings = settings.model_copy(update={"database_url": url})
         asyncio.run(run_worker(settings, connect, worker_jobs(settings)))
+
+
+async def _serve_smtp(settings: Settings, url: str) -> None:
+    engine, sessionmaker = connect(
+        url,
+        settings=settings,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    try:
+        await run_smtp(settings, sessionmaker)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def smtp() -> None:
+    """Receive mail for the mailboxes' addresses over SMTP (HELPDESK_SMTP_LISTEN_*)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    with _Database(settings) as url:
+        settings = settings.model_copy(update={"database_url": url})
+        try:
+            asyncio.run(_serve_smtp(settings, url))
+        except ListenerConfigError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
 
 
 @app.command()

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     smtp_listen_password: str | None = None
     smtp_tls_cert_file: Path | None = None
     smtp_tls_key_file: Path | None = None
+    # The worker polls each mailbox that has an IMAP server this often; a server silent for
+    # the timeout fails that mailbox's poll (recorded in its imap_error), not the others'.
+    mail_imap_poll_seconds: float = Field(default=60.0, gt=0)
+    mail_imap_timeout_seconds: float = Field(default=30.0, gt=0)
     # A sender mailing more than this many new requests in an hour has the rest added to
     # their latest ticket instead of opening new ones; 0: no limit.
     mail_new_tickets_per_sender_per_hour: int = Field(default=20, ge=0)
