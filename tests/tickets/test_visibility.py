@@ -1,5 +1,8 @@
 """Who sees which tickets, and that a private note never reaches a customer by any path."""
 
+from email import message_from_bytes, policy
+
+import asyncpg
 import pytest
 
 from tests.factories import ADMIN, assert_problem, make_user, make_user_with_token
@@ -215,3 +218,31 @@ async def test_deleted_organisation_with_tickets_is_refused_not_500(client):
     await make_ticket(client, requester_id=member["id"])
     response = await client.delete(f"/v1/organizations/{org}", headers=ADMIN)
     assert response.status_code in (204, 409), response.text
+
+
+async def test_the_email_path_never_carries_a_private_note(client, database_url):
+    """The outbox is a path to the customer too: with a mailbox to send from, a public reply
+    is mailed, a private note never is, and no mail of the ticket holds the note's text."""
+    mailbox = await client.post(
+        "/v1/email-channels",
+        json={"name": "Support", "address": "support@visibility.example.com"},
+        headers=ADMIN,
+    )
+    assert mailbox.status_code == 201
+    requester, _ = await make_user_with_token(client)
+    ticket = await make_ticket(client, requester_id=requester["id"])
+    await comment(client, ticket["id"], ADMIN, body=f"Note: {SECRET}", public=False)
+    await comment(client, ticket["id"], ADMIN, body="We are on it.")
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT kind, raw FROM outbound_emails WHERE ticket_id = $1", ticket["id"]
+        )
+    finally:
+        await connection.close()
+    assert [r["kind"] for r in rows] == ["public_reply"]
+    for row in rows:
+        mail = message_from_bytes(row["raw"], policy=policy.default)
+        texts = [p.get_content() for p in mail.walk() if p.get_content_maintype() == "text"]
+        assert any("We are on it." in t for t in texts)  # decoded: the check can fail
+        assert all(SECRET not in t for t in texts)
