@@ -64,7 +64,7 @@ clean:
 # Options pass through, e.g. `make bench BENCH_ARGS="--workers 4 --concurrency 16"`.
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-mail
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -75,3 +75,7 @@ bench: $(VENV)/.installed-bench
 
 bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
+# The e-mail paths (bench/README.md, "Mail"): ~6 min; BENCH_ARGS=--quick for ~1.
+bench-mail: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.mail $(BENCH_ARGS)
