@@ -216,6 +216,10 @@ async def _rate_limited_ticket(
     limit = context.settings.mail_new_tickets_per_sender_per_hour
     if limit == 0 or context.email.sender is None:
         return None
+    # Two messages of one sender at once would both count below the limit: take turns.
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(f"mail-sender:{context.email.sender}")))
+    )
     opened = await session.scalar(
         select(func.count())
         .select_from(InboundEmail)
