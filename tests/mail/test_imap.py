@@ -7,20 +7,30 @@ database of this module's; each test has IMAP users and mailboxes of its own.
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from tests.mail.factories import inbound_emails, mailbox_row, make_mailbox
 from tests.mail.imap_server import PASSWORD, ImapServer
-from tests.webhooks.worker_process import running_worker
+from tests.webhooks.worker_process import running_worker, start_worker, stop_worker
 
 
 @pytest.fixture(scope="module")
 def worker(module_database: str) -> Iterator[str]:
     with running_worker(module_database, HELPDESK_MAIL_IMAP_POLL_SECONDS="0.3"):
         yield module_database
+
+
+@pytest.fixture
+async def idle_database(pg_server, template_ready) -> AsyncIterator[str]:
+    """A database of its own, which the module's worker (polling every 0.3 s) never sees."""
+    url = await pg_server.create_database()
+    try:
+        yield url
+    finally:
+        await pg_server.drop_database(url)
 
 
 def make_message(subject: str = "Invoice") -> bytes:
@@ -145,3 +155,32 @@ async def test_a_wrong_password_is_recorded_and_the_other_mailboxes_still_polled
     assert row["imap_last_uid"] == 0
     assert await inbound_emails(worker, channel_id=broken) == []
     assert len(imap_server.flags(broken_user)) == 1  # untouched
+
+
+async def test_where_the_server_offers_idle_new_mail_is_imported_at_once(
+    idle_database, imap_server
+):
+    user = imap_server.new_user()
+    imap_server.append(user, make_message())
+    channel_id = await imap_mailbox(idle_database, imap_server, user)
+    # Polling every 5 minutes: only IDLE can bring the next message in within seconds.
+    process = start_worker(idle_database, HELPDESK_MAIL_IMAP_POLL_SECONDS="300")
+    try:
+        await eventually(mailbox_is(idle_database, channel_id, imap_last_uid=1))
+        # The IDLE connection opens (and has the mailbox polled once more, for what came
+        # meanwhile) within a fraction of a second; then it waits in IDLE.
+        await asyncio.sleep(1)
+        imap_server.append(user, make_message("A second request"))
+        deadline = time.monotonic() + 5
+        while len(await inbound_emails(idle_database, channel_id=channel_id)) < 2:
+            assert time.monotonic() < deadline, "not imported within 5 s"
+            await asyncio.sleep(0.1)
+        await eventually(mailbox_is(idle_database, channel_id, imap_last_uid=2))
+        assert len(imap_server.flags(user, "Archive")) == 2
+        assert (await mailbox_row(idle_database, channel_id))["imap_error"] is None
+    finally:
+        started = time.monotonic()
+        stop_worker(process)
+    # The IDLE connection ends promptly with the worker.
+    assert process.returncode == 0
+    assert time.monotonic() - started < 5

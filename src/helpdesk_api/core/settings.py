@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # the timeout fails that mailbox's poll (recorded in its imap_error), not the others'.
     mail_imap_poll_seconds: float = Field(default=60.0, gt=0)
     mail_imap_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Where the server offers IDLE, the worker also keeps a connection per mailbox it polled
+    # waiting in IDLE, and polls at once on new mail: at most this many; 0: no IDLE.
+    mail_imap_idle_max_connections: int = Field(default=20, ge=0)
     # A sender mailing more than this many new requests in an hour has the rest added to
     # their latest ticket instead of opening new ones; 0: no limit.
     mail_new_tickets_per_sender_per_hour: int = Field(default=20, ge=0)

@@ -8,9 +8,12 @@ nothing changes on the server until the caller has stored them and calls ``archi
 """
 
 import contextlib
+import logging
 import re
+import socket
 import ssl
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +22,7 @@ from imap_tools.utils import encode_folder
 
 from helpdesk_api.models import ImapSecurity
 
+logger = logging.getLogger("helpdesk_api.mail.imap")
 DEFAULT_PORTS = {ImapSecurity.ssl: 993, ImapSecurity.starttls: 143, ImapSecurity.none: 143}
 _NEW_FETCH_RESPONSE = re.compile(rb"\d+ \(")
 _UID = re.compile(rb"\bUID (\d+)")
@@ -184,3 +188,105 @@ class ImapConnection:
         except Exception:  # a server that went away needs no goodbye
             with contextlib.suppress(OSError):
                 self.mailbox.client.shutdown()
+
+
+_NEW_MAIL = re.compile(rb"\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
+
+
+def _has_new_mail(lines: Sequence[Any]) -> bool:
+    return any(isinstance(line, bytes) and _NEW_MAIL.match(line) for line in lines)
+
+
+class ImapIdler:
+    """A connection of one mailbox's own, in a thread of its own, waiting in IDLE (RFC 2177)
+    and calling ``on_new_mail`` (from that thread) when the server reports new messages.
+
+    IDLE is ended with DONE and issued again every ``renew_seconds`` (the RFC asks for less
+    than 29 minutes). A connection that fails or drops is opened again after a growing pause
+    (``retry_seconds`` doubling up to ``max_retry_seconds``), and each new connection calls
+    ``on_new_mail`` once, since mail may have arrived while there was none. ``stop`` ends it
+    promptly from any thread by shutting the socket down under the waiting thread.
+    """
+
+    def __init__(
+        self,
+        account: ImapAccount,
+        on_new_mail: Callable[[], None],
+        *,
+        timeout: float,
+        renew_seconds: float,
+        retry_seconds: float,
+        max_retry_seconds: float,
+        name: str,
+    ) -> None:
+        self.account = account
+        self._on_new_mail = on_new_mail
+        self._timeout = timeout
+        self._renew_seconds = renew_seconds
+        self._retry_seconds = retry_seconds
+        self._max_retry_seconds = max_retry_seconds
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._connection: ImapConnection | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to end, and wake it if it waits on the server; does not block."""
+        self._stopped.set()
+        with self._lock:
+            connection = self._connection
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.mailbox.client.sock.shutdown(socket.SHUT_RDWR)
+
+    def join(self, timeout: float) -> bool:
+        """Whether the thread has ended (within ``timeout`` seconds)."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stopped.is_set():
+            connection: ImapConnection | None = None
+            try:
+                connection = ImapConnection.open(self.account, timeout=self._timeout)
+                with self._lock:
+                    self._connection = connection
+                if self._stopped.is_set():
+                    break
+                if "IDLE" not in connection.capabilities:
+                    raise ImapCommandFailed("the server no longer offers IDLE")
+                self._on_new_mail()
+                while not self._stopped.is_set():
+                    if self._wait(connection):
+                        self._on_new_mail()
+                    failures = 0
+            except Exception as exc:
+                if self._stopped.is_set():
+                    break
+                failures += 1
+                logger.warning(
+                    "imap idle connection failed",
+                    extra={"thread": self._thread.name, "error": repr(exc)[:500]},
+                )
+            finally:
+                with self._lock:
+                    self._connection = None
+                if connection is not None:
+                    connection.close()
+            pause = self._retry_seconds * 2 ** max(failures - 1, 0)
+            self._stopped.wait(min(pause, self._max_retry_seconds))
+
+    def _wait(self, connection: ImapConnection) -> bool:
+        """One IDLE, until the server reports something or it is time to renew it; whether
+        what it reported includes new messages."""
+        idle = connection.mailbox.idle
+        idle.start()  # type: ignore[no-untyped-call]
+        lines = idle.poll(timeout=self._renew_seconds)
+        if self._stopped.is_set():  # woken by stop(): the socket is gone, no DONE to send
+            return False
+        _, more = idle.stop()  # type: ignore[no-untyped-call]
+        return _has_new_mail(lines) or _has_new_mail(more)
