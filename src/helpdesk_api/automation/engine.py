@@ -1,0 +1,113 @@
+"""The order triggers fire in, for one ticket change.
+
+Triggers are evaluated in ``position`` order. When one matches, its actions are planned; if
+they change the ticket (a field, or routing), the caller applies them and evaluation starts
+again from the top with the new facts, so an earlier trigger can react to a later one's
+change. Each trigger fires at most once per change, which by itself ends a tag flip-flop
+(A adds ``x``, B removes it, neither fires again). ``max_passes`` bounds the work of a long
+chain regardless: past it the engine stops and says so (``loop_stopped``) instead of
+raising, so the caller keeps what already fired and records ``trigger.loop_stopped``.
+
+The engine never touches the database: ``facts_of`` gives the facts and ``apply`` writes a
+trigger's planned changes and returns the facts after them (a dry run passes
+``actions.apply_planned``).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as Attribute
+
+from helpdesk_api.automation.actions import Action, PlannedChange, plan
+from helpdesk_api.automation.conditions import CompiledConditions, Conditions, compile_conditions
+from helpdesk_api.automation.facts import TicketFacts
+
+# A pass is one walk down the list; a change can restart it once per trigger that changes
+# the ticket, so this allows a chain of 19 such triggers before calling it a loop.
+MAX_PASSES = 20
+
+
+class TriggerRule(BaseModel):
+    """A trigger's rule as an admin writes it; errors point into it, such as
+    ``("conditions", "all", 2, "value")`` or ``("actions", 0, "set_priority", "priority")``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    conditions: Conditions
+    actions: list[Action] = Attribute(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTrigger:
+    id: int
+    position: int
+    title: str
+    conditions: CompiledConditions
+    actions: tuple[Action, ...]
+
+    def matches(self, facts: TicketFacts) -> bool:
+        return self.conditions(facts)
+
+
+def compile_trigger(*, id: int, position: int, title: str, rule: TriggerRule) -> CompiledTrigger:
+    """Once per trigger version (cache it): evaluating a compiled trigger parses nothing."""
+    return CompiledTrigger(
+        id=id,
+        position=position,
+        title=title,
+        conditions=compile_conditions(rule.conditions),
+        actions=tuple(rule.actions),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FiredTrigger:
+    trigger: CompiledTrigger
+    planned: tuple[PlannedChange, ...]  # empty when every action was a no-op
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    fired: tuple[FiredTrigger, ...]  # in firing order
+    facts: TicketFacts | None  # as the last trigger left them; None: no triggers, no facts
+    passes: int
+    loop_stopped: bool  # hit ``max_passes``: record ``trigger.loop_stopped``
+
+
+Apply = Callable[[CompiledTrigger, list[PlannedChange]], TicketFacts]
+
+
+def run_triggers(
+    triggers: Sequence[CompiledTrigger],
+    facts_of: Callable[[], TicketFacts],
+    apply: Apply,
+    max_passes: int = MAX_PASSES,
+) -> EngineResult:
+    """Fire ``triggers`` for one change. ``apply`` is called for every trigger that fires,
+    with its planned changes (perhaps none but effects), and returns the facts after them."""
+    ordered = sorted(triggers, key=lambda t: (t.position, t.id))
+    fired: list[FiredTrigger] = []
+    fired_ids: set[int] = set()
+    if not ordered:
+        # No facts needed: a desk without triggers pays for no queries.
+        return EngineResult(fired=(), facts=None, passes=0, loop_stopped=False)
+    facts = facts_of()
+    passes = 0
+    while True:
+        if passes == max_passes:
+            return EngineResult(tuple(fired), facts, passes, loop_stopped=True)
+        passes += 1
+        restart = False
+        for trigger in ordered:
+            if trigger.id in fired_ids or not trigger.matches(facts):
+                continue
+            planned = plan(trigger.actions, facts)
+            fired_ids.add(trigger.id)
+            fired.append(FiredTrigger(trigger, tuple(planned)))
+            facts = apply(trigger, planned)
+            if any(p.changes_ticket for p in planned):
+                restart = True
+                break
+        if not restart:
+            return EngineResult(tuple(fired), facts, passes, loop_stopped=False)

@@ -1,0 +1,155 @@
+"""The engine: position order, restart from the top, fire at most once, loop stop."""
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from helpdesk_api.automation.actions import PlannedChange, apply_planned
+from helpdesk_api.automation.engine import (
+    CompiledTrigger,
+    EngineResult,
+    TriggerRule,
+    compile_trigger,
+    run_triggers,
+)
+from helpdesk_api.automation.facts import TicketFacts
+from tests.automation.helpers import facts
+
+
+def trigger(
+    id: int, conditions: dict[str, Any], actions: list[dict[str, Any]], position: int | None = None
+) -> CompiledTrigger:
+    rule = TriggerRule.model_validate({"conditions": conditions, "actions": actions})
+    return compile_trigger(
+        id=id, position=id if position is None else position, title=f"t{id}", rule=rule
+    )
+
+
+def c(field: str, operator: str, value: Any = None) -> dict[str, Any]:
+    condition = {"field": field, "operator": operator}
+    return condition if value is None else {**condition, "value": value}
+
+
+def run(
+    triggers: list[CompiledTrigger], start: TicketFacts, max_passes: int = 20
+) -> tuple[EngineResult, list[int]]:
+    applied: list[int] = []
+    current = [start]
+
+    def apply(t: CompiledTrigger, planned: list[PlannedChange]) -> TicketFacts:
+        applied.append(t.id)
+        current[0] = apply_planned(current[0], planned)
+        return current[0]
+
+    return run_triggers(triggers, lambda: current[0], apply, max_passes=max_passes), applied
+
+
+def fired(result: EngineResult) -> list[int]:
+    return [f.trigger.id for f in result.fired]
+
+
+def add_tag(tag: str) -> list[dict[str, Any]]:
+    return [{"action": "add_tags", "tags": [tag]}]
+
+
+def test_triggers_fire_in_position_order() -> None:
+    always = {"all": []}
+    triggers = [
+        trigger(1, always, [{"action": "add_note", "body": "a"}], position=3),
+        trigger(2, always, [{"action": "add_note", "body": "b"}], position=1),
+    ]
+    result, applied = run(triggers, facts())
+    assert fired(result) == [2, 1] == applied
+    assert result.passes == 1
+    assert not result.loop_stopped
+
+
+def test_a_change_restarts_from_the_top() -> None:
+    # 1 sits above 2 but only matches what 2 sets: it fires on the second pass.
+    triggers = [
+        trigger(1, {"all": [c("priority", "changed_to", "urgent")]}, add_tag("escalated")),
+        trigger(
+            2,
+            {"all": [c("tags", "includes_any", ["vip"])]},
+            [{"action": "set_priority", "priority": "urgent"}],
+        ),
+    ]
+    result, _ = run(triggers, facts(tags=["vip"]))
+    assert fired(result) == [2, 1]
+    assert result.facts is not None
+    assert result.facts.tags == {"vip", "escalated"}
+    assert result.passes == 3  # 2 fires; restart, 1 fires; restart, nothing more
+
+
+def test_effects_alone_do_not_restart() -> None:
+    triggers = [
+        trigger(1, {"all": []}, [{"action": "add_note", "body": "n"}]),
+        trigger(2, {"all": []}, [{"action": "add_note", "body": "m"}]),
+    ]
+    result, _ = run(triggers, facts())
+    assert (fired(result), result.passes) == ([1, 2], 1)
+
+
+def test_a_trigger_fires_at_most_once_per_change() -> None:
+    # Matches again after its own change (its condition stays true): still only once.
+    again = trigger(1, {"all": [c("priority", "is_not", "low")]}, add_tag("seen"))
+    other = trigger(2, {"all": [c("tags", "includes_any", ["seen"])]}, add_tag("more"))
+    result, _ = run([again, other], facts())
+    assert fired(result) == [1, 2]
+
+
+def test_a_no_op_trigger_fires_but_changes_nothing() -> None:
+    noop = trigger(1, {"all": []}, [{"action": "set_priority", "priority": "normal"}])
+    result, applied = run([noop], facts())
+    assert [f.planned for f in result.fired] == [()]
+    assert (applied, result.passes) == ([1], 1)
+
+
+def test_a_tag_flip_flop_settles() -> None:
+    add = trigger(1, {"all": [c("tags", "not_includes", ["x"])]}, add_tag("x"))
+    remove = trigger(
+        2, {"all": [c("tags", "includes_all", ["x"])]}, [{"action": "remove_tags", "tags": ["x"]}]
+    )
+    result, _ = run([add, remove], facts())
+    assert fired(result) == [1, 2]
+    assert not result.loop_stopped
+    assert result.facts is not None
+    assert result.facts.tags == frozenset()
+
+
+def test_the_pass_limit_stops_a_chain_without_raising() -> None:
+    # Each trigger adds the tag the next one waits for: a chain longer than the limit.
+    chain = [trigger(1, {"all": []}, add_tag("t1"))] + [
+        trigger(n, {"all": [c("tags", "includes_any", [f"t{n - 1}"])]}, add_tag(f"t{n}"))
+        for n in range(2, 8)
+    ]
+    result, applied = run(chain, facts(), max_passes=3)
+    assert result.loop_stopped
+    assert fired(result) == [1, 2, 3] == applied  # what fired stays fired (and applied)
+    assert result.passes == 3
+
+
+def test_no_triggers_builds_no_facts() -> None:
+    def facts_of() -> TicketFacts:
+        raise AssertionError("facts built for nothing")
+
+    result = run_triggers([], facts_of, lambda t, p: facts())
+    assert (result.fired, result.facts, result.loop_stopped) == ((), None, False)
+
+
+def test_trigger_rule_errors_point_into_conditions_and_actions() -> None:
+    data = {
+        "conditions": {"all": [c("tags", "changed"), c("via", "is", "api"), c("via", "is", 7)]},
+        "actions": [{"action": "set_priority", "priority": "asap"}],
+    }
+    with pytest.raises(ValidationError) as caught:
+        TriggerRule.model_validate(data)
+    locs = [tuple(e["loc"]) for e in caught.value.errors()]
+    assert locs == [("conditions", "all", 2, "value"), ("actions", 0, "set_priority", "priority")]
+
+
+def test_a_rule_needs_an_action() -> None:
+    with pytest.raises(ValidationError) as caught:
+        TriggerRule.model_validate({"conditions": {}, "actions": []})
+    assert [tuple(e["loc"]) for e in caught.value.errors()] == [("actions",)]
