@@ -1,5 +1,10 @@
 """Explanations: each condition's expected and actual value, and the rule's result."""
 
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from helpdesk_api.automation.explain import explain
 from helpdesk_api.automation.fields import Field, Operator
 from tests.automation.helpers import facts, when
@@ -39,3 +44,37 @@ def test_matches_exactly_when_the_rule_does() -> None:
     for comment in ("refund please", "no thanks", None):
         f = facts(comment_text=comment)
         assert explain(rule, f).matched is rule(f)
+
+
+_POOL = [
+    {"field": "priority", "operator": "greater_than", "value": "normal"},
+    {"field": "tags", "operator": "includes_any", "value": ["vip", "billing"]},
+    {"field": "via", "operator": "in", "value": ["email", "chat"]},
+    {"field": "comment_text", "operator": "contains_words", "value": "refund"},
+    {"field": "priority", "operator": "changed"},
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    all_=st.lists(st.sampled_from(_POOL), max_size=3),
+    any_=st.lists(st.sampled_from(_POOL), max_size=3),
+    priority=st.sampled_from(["low", "normal", "high", "urgent"]),
+    tags=st.sets(st.sampled_from(["vip", "billing", "spam"])),
+    via=st.sampled_from(["api", "email", "chat"]),
+    comment=st.one_of(st.none(), st.sampled_from(["Refund!", "refunded", "ok"])),
+    raised=st.booleans(),
+)
+def test_explanation_agrees_with_the_rule(
+    all_: list[dict[str, Any]],
+    any_: list[dict[str, Any]],
+    priority: str,
+    tags: set[str],
+    via: str,
+    comment: str | None,
+    raised: bool,
+) -> None:
+    rule = when(*all_, any_=tuple(any_))
+    changes = [{"field": "priority", "from": "low", "to": priority}] if raised else []
+    f = facts(priority=priority, tags=tags, via=via, comment_text=comment, changes=changes)
+    assert explain(rule, f).matched is rule(f)
