@@ -320,3 +320,18 @@ async def test_a_message_over_the_size_limit_is_refused_whole(client, database_u
         assert_problem(response, 413)
         fits = await deliver(small, mailbox["id"], message(body="short"))
         assert fits["status"] == "processed"
+
+
+async def test_only_failed_messages_are_retried_and_unknown_ones_are_404(client):
+    mailbox = await make_mailbox(client)
+    done = await deliver(client, mailbox["id"], message())
+    base = f"/v1/email-channels/{mailbox['id']}"
+    assert_problem(await client.post(f"{base}/failed/{done['id']}/retry", headers=ADMIN), 409)
+    assert_problem(await client.post(f"{base}/failed/999999/retry", headers=ADMIN), 404)
+    assert_problem(await client.get(f"{base}/inbound/999999", headers=ADMIN), 404)
+    other = await make_mailbox(client, address="other@help.example.com")
+    # A message is reached only through the mailbox it came to.
+    assert_problem(
+        await client.get(f"/v1/email-channels/{other['id']}/inbound/{done['id']}", headers=ADMIN),
+        404,
+    )

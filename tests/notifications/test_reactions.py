@@ -174,3 +174,21 @@ async def test_assignment_and_new_ticket_notices_follow_staff_preferences(client
     )
     again = [m for m in await _outbox(client, ticket_id) if m["kind"] == "ticket_assigned"]
     assert len(again) == 1  # taking a ticket yourself tells you nothing
+
+
+async def test_bad_notification_choices_are_refused_and_change_nothing(client):
+    agent = await make_user(client, role="agent")
+    for body in (
+        {"notification_settings": {"ticket_assigned": "yes"}},
+        {"notification_settings": {"everything": True}},
+        {"notification_settings": None},
+    ):
+        response = await client.patch(f"/v1/users/{agent['id']}", json=body, headers=ADMIN)
+        assert response.status_code == 422, (body, response.text)
+    unchanged = await client.get(f"/v1/users/{agent['id']}", headers=ADMIN)
+    assert unchanged.json()["notification_settings"] == {}
+    statuses = (await client.get("/v1/ticket-statuses", headers=ADMIN)).json()["data"]
+    refused = await client.patch(
+        f"/v1/ticket-statuses/{statuses[0]['id']}", json={"notify_requester": "yes"}, headers=ADMIN
+    )
+    assert refused.status_code == 422

@@ -145,20 +145,3 @@ async def update_channel(
         email_channel=after,
     )
     return channel
-
-
-async def active_channel_for(session: AsyncSession, addresses: list[str]) -> EmailChannel | None:
-    """The first active mailbox among these addresses (plus-addressing allowed)."""
-    wanted = set()
-    for address in addresses:
-        local, _, domain = address.lower().partition("@")
-        wanted |= {f"{local}@{domain}", f"{local.split('+', 1)[0]}@{domain}"}
-    if not wanted:
-        return None
-    result: EmailChannel | None = await session.scalar(
-        select(EmailChannel)
-        .where(EmailChannel.address.in_(wanted), EmailChannel.is_active)
-        .order_by(EmailChannel.id)
-        .limit(1)
-    )
-    return result

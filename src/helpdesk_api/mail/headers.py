@@ -226,7 +226,7 @@ def kept_headers(msg: Message) -> dict[str, str]:
 
 
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
-_DAEMONS = frozenset({"mailer-daemon", "postmaster"})
+DAEMON_MAILBOXES = frozenset({"mailer-daemon", "postmaster"})
 
 
 def _brief(value: str) -> str:
@@ -252,7 +252,7 @@ def automatic_reason(msg: Message, sender: Address | None) -> str | None:
         with suppress(Exception):
             report_type = one_line(str(msg.get_param("report-type", "") or ""))
         return f"report (multipart/report; report-type={_brief(report_type) or '?'})"
-    if sender is not None and sender.email.partition("@")[0] in _DAEMONS:
+    if sender is not None and sender.email.partition("@")[0] in DAEMON_MAILBOXES:
         return f"sent by {sender.email}"
     if any(value.strip() == "<>" for value in raw_values(msg, "return-path")):
         return "null Return-Path (a bounce or an auto-reply)"

@@ -53,7 +53,7 @@ _EXTENSIONS = {
     "text/calendar": ".ics", "text/html": ".html", "text/plain": ".txt",
     "text/rfc822-headers": ".txt",
 }  # fmt: skip
-_CID_REFERENCE = re.compile(r"""cid:([^\s"'<>)]+)""", re.IGNORECASE)
+CID_REFERENCE = re.compile(r"""cid:([^\s"'<>)]+)""", re.IGNORECASE)
 # The sanitiser's time grows with tags × nesting depth (40,000 nested <div>s: 4 s), and no
 # mail client nests anywhere near this deep.
 MAX_HTML_DEPTH = 500
@@ -195,7 +195,7 @@ def extract_body(msg: Message, *, max_attachment_bytes: int) -> Body:
             " ".join(unescape(_TAG.sub(" ", raw_html)).split()) if too_deep else get_text(raw_html)
         )
     html = sanitize_html(raw_html) if raw_html and not too_deep else None
-    referenced = {unquote(cid).lower() for cid in _CID_REFERENCE.findall(raw_html)}
+    referenced = {unquote(cid).lower() for cid in CID_REFERENCE.findall(raw_html)}
 
     attachments: list[MailAttachment] = []
     for index, part in enumerate(files, start=1):

@@ -18,8 +18,10 @@ from helpdesk_api.attachments.service import store_received_file
 from helpdesk_api.attachments.storage import LocalStorage, Storage
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.settings import Settings
+from helpdesk_api.mail.headers import DAEMON_MAILBOXES
 from helpdesk_api.mail.language import detect_language
 from helpdesk_api.mail.parsing import Address, ParsedMail, parse_message
+from helpdesk_api.mail.parts import CID_REFERENCE
 from helpdesk_api.mail.quoting import visible_reply
 from helpdesk_api.mail.senders import MailboxAddresses, customers_for, sender_user
 from helpdesk_api.mail.threading import (
@@ -54,8 +56,6 @@ from helpdesk_api.tickets import (
 logger = logging.getLogger("helpdesk_api.mail")
 NO_SUBJECT = "(no subject)"
 # Our ticket token, taken out of a new ticket's subject (it pointed at someone else's ticket).
-_DAEMONS = ("mailer-daemon", "postmaster")
-_CID = re.compile(r"""cid:([^\s"'<>)]+)""", re.IGNORECASE)
 _SUBJECT_TOKEN = re.compile(r"\[#\d{1,18}\]\s*")
 _SUBJECT_MAX = 500
 
@@ -181,7 +181,7 @@ def _address(address: Address) -> dict[str, str | None]:
 def _is_bounce(parsed: ParsedMail) -> bool:
     """A delivery report, or mail from a mail system itself: no person wrote it, and a reply
     to it would go nowhere (or loop)."""
-    if parsed.sender is not None and parsed.sender.email.split("@")[0] in _DAEMONS:
+    if parsed.sender is not None and parsed.sender.email.partition("@")[0] in DAEMON_MAILBOXES:
         return True
     return (parsed.automatic or "").startswith(("report", "null Return-Path"))
 
@@ -260,7 +260,7 @@ class _Stored:
             found = self.by_content_id.get(unquote(match.group(1)).lower())
             return f"/v1/attachments/{found}/content" if found else match.group(0)
 
-        return _CID.sub(resolve, html)
+        return CID_REFERENCE.sub(resolve, html)
 
 
 async def _store_attachments(session: AsyncSession, context: _Context, uploader: User) -> _Stored:

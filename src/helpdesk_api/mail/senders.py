@@ -7,11 +7,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.core.errors import Conflict, InvalidInput
+from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.mail.parsing import Address
-from helpdesk_api.models import EmailChannel, IdentityKind, Role, User
-from helpdesk_api.users.schemas import UserCreate
-from helpdesk_api.users.service import create_user, find_user_by_identity
+from helpdesk_api.models import EmailChannel, User
+from helpdesk_api.users.service import find_or_create_customer
 
 # A message copied to a crowd makes CCs of the first few only: mail must not mint users en masse.
 MAX_COPIED_USERS = 20
@@ -46,26 +45,11 @@ def _display_name(address: Address) -> str:
 
 async def _find_or_create(session: AsyncSession, address: Address, *, locale: str | None) -> User:
     try:
-        existing = await find_user_by_identity(session, IdentityKind.email, address.email)
-    except InvalidInput as exc:
-        raise UnknownSender(f"{address.email!r} is not an e-mail address we accept.") from exc
-    if existing is not None:
-        return existing
-    try:
-        data = UserCreate(
-            name=_display_name(address), email=address.email, role=Role.customer, locale=locale
+        return await find_or_create_customer(
+            session, address.email, _display_name(address), actor=None, via="email", locale=locale
         )
-    except ValidationError as exc:
+    except (InvalidInput, ValidationError) as exc:
         raise UnknownSender(f"{address.email!r} is not an e-mail address we accept.") from exc
-    try:
-        # A savepoint: if another message creates the same customer first, use theirs.
-        async with session.begin_nested():
-            return await create_user(session, None, data, via="email")
-    except Conflict:
-        found = await find_user_by_identity(session, IdentityKind.email, address.email)
-        if found is None:
-            raise
-        return found
 
 
 async def sender_user(session: AsyncSession, address: Address, *, locale: str | None) -> User:

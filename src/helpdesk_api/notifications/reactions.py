@@ -15,6 +15,7 @@ only if the change commits. Each recipient gets a message of their own, in their
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from helpdesk_api.mail.outgoing import (
     OutgoingMail,
     ThreadHeaders,
     enqueue,
+    sending_mailbox,
 )
 from helpdesk_api.models import (
     CcKind,
@@ -45,6 +47,7 @@ from helpdesk_api.models import (
 from helpdesk_api.notifications.building import build_context
 from helpdesk_api.notifications.events import NotificationEvent
 from helpdesk_api.notifications.templates import render
+from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets import TicketChange
 
 logger = logging.getLogger("helpdesk_api.notifications")
@@ -56,30 +59,59 @@ STAFF_DEFAULTS = {
 }
 
 
+@dataclass(frozen=True)
+class _Sending:
+    mailbox: EmailChannel  # every notice of one change goes out from the same mailbox
+    now: datetime
+
+
 class Notifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def __call__(self, session: AsyncSession, change: TicketChange) -> None:
         ticket, changes, actor = change.ticket, change.changes, change.actor
+        # Decided from the change alone (the statuses are cached per session): most changes
+        # tell nobody, and they cost no query here.
+        replying = (
+            not change.created
+            and changes.comment_id is not None
+            and changes.comment_public
+            and actor.is_agent
+        )
+        moved = (
+            not change.created
+            and changes.changed("status")
+            and (await statuses_by_id(session, [ticket.status_id]))[
+                ticket.status_id
+            ].notify_requester
+        )
+        assigned = changes.changed("assignee_id") and ticket.assignee_id not in (
+            None,
+            actor.user_id,
+        )
+        opened = change.created and (ticket.channel == Channel.email or ticket.group_id)
+        if not (replying or moved or assigned or opened):
+            return
+        # Most changes tell nobody; and without a mailbox to send from nothing is rendered.
+        mailbox = await sending_mailbox(session, ticket.id)
+        if mailbox is None:
+            return
         comment = (
             await session.get(TicketComment, changes.comment_id)
             if changes.comment_id is not None
             else None
         )
-        now = change.now
+        send = _Sending(mailbox, change.now)
         if change.created:
-            await self._acknowledge(session, ticket, comment, now=now)
-            await self._tell_group(session, ticket, comment, actor_id=actor.user_id, now=now)
-        else:
-            replied = (
-                comment is not None and comment.is_public and actor.is_agent
-            ) and await self._public_reply(session, ticket, comment, now=now)
-            if changes.changed("status") and not replied:
-                await self._status_changed(session, change)
-        if changes.changed("assignee_id") and ticket.assignee_id not in (None, actor.user_id):
+            await self._acknowledge(session, ticket, comment, send)
+            await self._tell_group(session, ticket, comment, send, actor_id=actor.user_id)
+        replied = replying and await self._public_reply(session, ticket, comment, send)
+        if moved and not replied:
+            await self._status_changed(session, change, send)
+        if assigned:
             actor_name = await _name(session, actor.user_id)
-            await self._assigned(session, ticket, actor_name=actor_name, now=now)
+            await self._assigned(session, ticket, send, actor_name=actor_name)
 
     async def _send(
         self,
@@ -87,8 +119,8 @@ class Notifier:
         event: NotificationEvent,
         ticket: Ticket,
         recipients: Iterable[User],
+        send: "_Sending",
         *,
-        now: datetime,
         comment: TicketComment | None = None,
         actor_name: str | None = None,
         previous_status: TicketStatus | None = None,
@@ -124,7 +156,9 @@ class Notifier:
                 thread=thread,
             )
             try:
-                if await enqueue(session, mail, settings=self.settings, now=now):
+                if await enqueue(
+                    session, mail, settings=self.settings, now=send.now, channel=send.mailbox
+                ):
                     sent += 1
             except InvalidAddress:
                 logger.warning(
@@ -134,8 +168,13 @@ class Notifier:
         return sent
 
     async def _public_reply(
-        self, session: AsyncSession, ticket: Ticket, comment: TicketComment, *, now: datetime
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        comment: TicketComment | None,
+        send: "_Sending",
     ) -> bool:
+        assert comment is not None
         ids = [ticket.requester_id, *await _copied_customers(session, ticket.id)]
         recipients = [u for u in await _users(session, ids) if u.id != comment.author_id]
         author = await _name(session, comment.author_id)
@@ -144,13 +183,15 @@ class Notifier:
             NotificationEvent.public_reply,
             ticket,
             recipients,
-            now=now,
+            send,
             comment=comment,
             actor_name=author,
         )
         return sent > 0
 
-    async def _status_changed(self, session: AsyncSession, change: TicketChange) -> None:
+    async def _status_changed(
+        self, session: AsyncSession, change: TicketChange, send: "_Sending"
+    ) -> None:
         ticket = change.ticket
         status = await session.get(TicketStatus, ticket.status_id)
         if status is None or not status.notify_requester:
@@ -166,7 +207,7 @@ class Notifier:
             NotificationEvent.status_changed,
             ticket,
             await _users(session, [ticket.requester_id]),
-            now=change.now,
+            send,
             actor_name=await _name(session, change.actor.user_id),
             previous_status=previous,
         )
@@ -176,13 +217,12 @@ class Notifier:
         session: AsyncSession,
         ticket: Ticket,
         comment: TicketComment | None,
-        *,
-        now: datetime,
+        send: "_Sending",
     ) -> None:
         if ticket.channel != Channel.email or ticket.email_channel_id is None:
             return
-        mailbox = await session.get(EmailChannel, ticket.email_channel_id)
-        if mailbox is None or not mailbox.acknowledge:
+        # Acknowledged from the mailbox the mail came to, if it still sends; else not at all.
+        if send.mailbox.id != ticket.email_channel_id or not send.mailbox.acknowledge:
             return
         source = (comment.source or {}).get("email", {}) if comment is not None else {}
         if source.get("automatic"):
@@ -195,7 +235,7 @@ class Notifier:
             NotificationEvent.acknowledgement,
             ticket,
             await _users(session, [ticket.requester_id]),
-            now=now,
+            send,
             comment=comment,
             thread=thread,
         )
@@ -205,9 +245,9 @@ class Notifier:
         session: AsyncSession,
         ticket: Ticket,
         comment: TicketComment | None,
+        send: "_Sending",
         *,
         actor_id: int | None,
-        now: datetime,
     ) -> None:
         if ticket.group_id is None:
             return
@@ -225,13 +265,13 @@ class Notifier:
             NotificationEvent.ticket_created,
             ticket,
             wanted,
-            now=now,
+            send,
             comment=comment,
             actor_name=await _name(session, actor_id),
         )
 
     async def _assigned(
-        self, session: AsyncSession, ticket: Ticket, *, actor_name: str | None, now: datetime
+        self, session: AsyncSession, ticket: Ticket, send: "_Sending", *, actor_name: str | None
     ) -> None:
         assignees = [
             u
@@ -243,7 +283,7 @@ class Notifier:
             NotificationEvent.ticket_assigned,
             ticket,
             assignees,
-            now=now,
+            send,
             actor_name=actor_name,
         )
 

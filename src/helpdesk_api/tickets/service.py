@@ -1,6 +1,5 @@
 """Creating and changing tickets. Never commits: the request path does."""
 
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -129,7 +128,7 @@ async def create_ticket(
         requester=requester,
         submitter_id=principal.user_id,
         status=status,
-        first_comment=replace(first, via=Via(data.channel)),
+        first_comment=first,
         channel=Channel(data.channel),
         group_id=data.group_id,
         assignee_id=assignee_id,

@@ -165,6 +165,34 @@ async def create_user(
     return created
 
 
+async def find_or_create_customer(
+    session: AsyncSession,
+    email: str,
+    name: str,
+    *,
+    actor: Principal | None,
+    via: str = "api",
+    locale: str | None = None,
+) -> User:
+    """The user with this e-mail, or a new customer with it (first contact by any channel).
+
+    A savepoint: if a concurrent request creates the same customer first, only this attempt
+    is undone and theirs is used. An unusable address is an ``InvalidInput``.
+    """
+    existing = await find_user_by_identity(session, IdentityKind.email, email)
+    if existing is not None:
+        return existing
+    data = UserCreate(name=name, email=email, role=Role.customer, locale=locale)
+    try:
+        async with session.begin_nested():
+            return await create_user(session, actor, data, via=via)
+    except Conflict:
+        found = await find_user_by_identity(session, IdentityKind.email, email)
+        if found is None:
+            raise
+        return found
+
+
 async def _organization_for_new_user(
     session: AsyncSession,
     data: UserCreate,
