@@ -47,4 +47,3 @@ class TriggerSetVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=1)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-
