@@ -1,7 +1,9 @@
 """Triggers: admin-written rules the ticket pipeline runs, and the trigger set's version.
 
-``trigger_set_versions`` has exactly one row; every change to ``triggers`` bumps it in the
-same transaction, so a process caches the compiled triggers under that number.
+``trigger_set_versions`` has exactly one row; every change to ``triggers`` sets it to the next
+value of ``trigger_set_version_seq`` in the same transaction, so a process caches the compiled
+triggers under that number. A sequence, not ``version + 1``: a rolled-back bump never hands
+its number to different content later.
 
 Revision ID: 0012
 Revises: 0011
@@ -61,11 +63,13 @@ def upgrade() -> None:
         sa.CheckConstraint("id = 1", name=op.f("ck_trigger_set_versions_one_row")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trigger_set_versions")),
     )
+    op.execute("CREATE SEQUENCE trigger_set_version_seq START WITH 2")
     op.execute("INSERT INTO trigger_set_versions (id, version) VALUES (1, 1)")
 
 
 def downgrade() -> None:
     op.drop_table("trigger_set_versions")
+    op.execute("DROP SEQUENCE trigger_set_version_seq")
     op.drop_index(
         "ix_triggers_position_id", table_name="triggers", postgresql_where=sa.text("is_active")
     )

@@ -40,7 +40,9 @@ class Trigger(IdMixin, Base):
 
 
 class TriggerSetVersion(Base):
-    """One row: the version of the whole trigger set, bumped with every trigger change."""
+    """One row: the version of the whole trigger set, set to the next value of
+    ``trigger_set_version_seq`` with every trigger change (never reused, even when the
+    transaction that took it rolls back)."""
 
     __tablename__ = "trigger_set_versions"
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
