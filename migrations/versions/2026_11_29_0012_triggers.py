@@ -32,7 +32,6 @@ def upgrade() -> None:
         sa.Column("rule", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("fired_count", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -31,7 +31,6 @@ class Trigger(IdMixin, Base):
     # The last action that could not be applied (a deleted group, an inactive agent).
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
-    fired_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     version: Mapped[int] = mapped_column(default=1, server_default="1")
