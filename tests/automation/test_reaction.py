@@ -5,10 +5,10 @@ as the API will do."""
 from typing import Any
 
 from helpdesk_api.assembly import connect
-from helpdesk_api.automation.engine import TriggerRule
+from helpdesk_api.automation.engine import MAX_PASSES, TriggerRule
 from helpdesk_api.automation.store import TriggerCache, bump_version, current_version
 from helpdesk_api.models import Trigger
-from tests.factories import ADMIN
+from tests.factories import ADMIN, make_user
 from tests.mail.factories import fetch_rows
 from tests.tickets.factories import audits, get_ticket, make_ticket
 
@@ -144,3 +144,49 @@ async def test_the_cache_compiles_once_per_version(database_url):
             await session.rollback()
     finally:
         await engine.dispose()
+
+
+async def test_a_trigger_adds_a_private_note(client, database_url):
+    await add_trigger(database_url, "Note outages", {
+        **OUTAGE_IS_URGENT, "actions": [{"action": "add_note", "body": "Check the status page."}],
+    }, 1)  # fmt: skip
+
+    ticket = await make_ticket(client, subject="outage")
+
+    response = await client.get(f"/v1/tickets/{ticket['id']}/comments", headers=ADMIN)
+    notes = [c for c in response.json()["data"] if not c["public"]]
+    assert [n["body"] for n in notes] == ["Check the status page."]
+
+
+async def test_an_inactive_agent_is_not_assigned_and_the_ticket_still_opens(client, database_url):
+    agent = await make_user(client, role="agent")
+    deactivated = await client.patch(
+        f"/v1/users/{agent['id']}", json={"is_active": False}, headers=ADMIN
+    )
+    assert deactivated.status_code == 200, deactivated.text
+    trigger_id = await add_trigger(database_url, "To a leaver", {
+        **OUTAGE_IS_URGENT, "actions": [{"action": "set_assignee", "assignee_id": agent["id"]}],
+    }, 1)  # fmt: skip
+
+    ticket = await make_ticket(client, subject="outage")
+
+    assert ticket["assignee_id"] is None
+    [row] = await fetch_rows(database_url, "SELECT last_error FROM triggers WHERE id = $1",
+                             trigger_id)  # fmt: skip
+    assert "is not an active agent" in row["last_error"]
+
+
+async def test_a_chain_past_the_pass_limit_stops_and_says_so(client, database_url):
+    always = {"all": [{"field": "priority", "operator": "is_not", "value": "low"}]}
+    for n in range(MAX_PASSES + 1):  # each fires once and restarts the walk
+        rule = {"conditions": always, "actions": [{"action": "add_tags", "tags": [f"t{n}"]}]}
+        await add_trigger(database_url, f"Tag {n}", rule, n)
+
+    ticket = await make_ticket(client, subject="Anything")
+
+    assert len(ticket["tags"]) == MAX_PASSES
+    events = await fetch_rows(
+        database_url, "SELECT data FROM events WHERE type = 'trigger.loop_stopped' "
+        "AND ticket_id = $1", ticket["id"],
+    )  # fmt: skip
+    assert len(events) == 1

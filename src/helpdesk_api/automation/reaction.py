@@ -254,9 +254,12 @@ class TriggerReaction:
         facts = await facts_of_change(session, change)
         run = _Run(await load_references(session, triggers, facts), facts)
         result = run_triggers(triggers, lambda: facts, run.apply)
-        if run.accepted:
+        # A trigger whose every action was a no-op (or failed) leaves no audit: a follow-up
+        # round holding only a note would tell webhooks of a change that did not happen.
+        written = [(trigger, accepted) for trigger, accepted in run.accepted if accepted]
+        if written:
             follow_up = change.follow_up_by(TRIGGER_ACTOR)
-            for trigger, accepted in run.accepted:
+            for trigger, accepted in written:
                 await _write(session, change, follow_up, trigger, accepted, run.references)
         for trigger_id, error in run.errors.items():
             await _record_error(session, trigger_id, error, change.now)
