@@ -10,7 +10,7 @@ from helpdesk_api.automation.store import TriggerCache, bump_version, current_ve
 from helpdesk_api.models import Trigger
 from tests.factories import ADMIN, make_user
 from tests.mail.factories import fetch_rows
-from tests.tickets.factories import audits, get_ticket, make_ticket
+from tests.tickets.factories import audits, get_ticket, make_ticket, status_id
 
 OUTAGE_IS_URGENT = {
     "conditions": {"all": [{"field": "subject", "operator": "contains_words", "value": "outage"}]},
@@ -190,3 +190,22 @@ async def test_a_chain_past_the_pass_limit_stops_and_says_so(client, database_ur
         "AND ticket_id = $1", ticket["id"],
     )  # fmt: skip
     assert len(events) == 1
+
+
+async def test_triggers_leave_a_closed_ticket_alone(client, database_url):
+    closed = {"all": [{"field": "status_category", "operator": "is", "value": "closed"}]}
+    rule = {"conditions": closed, "actions": [{"action": "add_tags", "tags": ["done"]}]}
+    trigger_id = await add_trigger(database_url, "Tag closed", rule, 1)
+    ticket = await make_ticket(client, subject="Anything")
+
+    closing = await client.patch(
+        f"/v1/tickets/{ticket['id']}",
+        json={"status_id": await status_id(client, "closed")},
+        headers=ADMIN,
+    )
+
+    assert closing.status_code == 200, closing.text
+    assert closing.json()["tags"] == []
+    [row] = await fetch_rows(database_url, "SELECT last_error FROM triggers WHERE id = $1",
+                             trigger_id)  # fmt: skip
+    assert row["last_error"] is None

@@ -157,8 +157,6 @@ class References:
                     return f"user {action.assignee_id} is not a member of group {facts.group_id}"
             return None
         if isinstance(action, AddNote):
-            if facts.status_category == StatusCategory.closed:
-                return "the ticket is closed: no note was added"
             return None
         # TODO(triggers): public_reply (needs an author), notify, call_webhook, route, add_cc.
         return f"the action {action.action} is not supported yet"
@@ -229,6 +227,8 @@ class _Run:
         accepted: list[PlannedChange] = []
         categories = {i: s.category for i, s in self.references.statuses.items()}
         for change in planned:
+            if self.facts.status_category == StatusCategory.closed:
+                break  # a closed ticket no longer changes, by anyone (not the rule's fault)
             problem = self.references.problem(change, self.facts)
             if problem is not None:
                 self.errors.setdefault(trigger.id, f"{change.action.action}: {problem}")
