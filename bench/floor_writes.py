@@ -23,6 +23,7 @@ from bench.floor_sql import (
     comment_json,
     insert_audit,
     insert_comment,
+    run_triggers,
     ticket_json,
 )
 
@@ -99,6 +100,7 @@ async def create_ticket(
             {"to": {"id": comment["id"], "public": True}, "from": None, "field": "comment"},
         ]  # fmt: skip
         await insert_audit(r, t["id"], changes, comment["id"])
+        await run_triggers(r)
         expected = await on_create(r, t)
         result = ticket_json(t, status, expected)
         r.event("comment.created", t["id"], {"public": True, "comment": comment_json(comment)},
@@ -174,6 +176,7 @@ class _Change:
         r, t = self.r, self.ticket
         comment_id = self.comment["id"] if self.comment else None
         await insert_audit(r, t["id"], self.changes, comment_id, self.via)
+        await run_triggers(r)
         moved = next((c for c in self.changes if c["field"] == "status"), None)
         category_moved = moved and moved["from"]["category"] != moved["to"]["category"]
         if category_moved or reply:

@@ -8,6 +8,7 @@ Whatever changes tickets (a request, a worker job, a channel, a rule) gets its s
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from helpdesk_api.auth.throttle import purge_forgotten as purge_login_throttles
+from helpdesk_api.automation.reaction import TriggerReaction
 from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.idempotency import purge_expired_keys
 from helpdesk_api.core.settings import Settings, get_settings
@@ -24,9 +25,10 @@ from helpdesk_api.worker.jobs import Job
 
 
 def ticket_pipeline(settings: Settings) -> TicketPipeline:
-    # Stage.automation is reserved for the rules engine.
     return TicketPipeline(
         [
+            # Its process cache of compiled triggers lives as long as this pipeline.
+            StagedReaction(Stage.automation, TriggerReaction()),
             StagedReaction(Stage.sla, track_sla),
             StagedReaction(Stage.propagation, propagate_to_incidents),
             StagedReaction(Stage.notification, Notifier(settings)),

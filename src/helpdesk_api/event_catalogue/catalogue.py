@@ -89,6 +89,11 @@ CATALOGUE: dict[EventType, EventSpec] = {
         "or discard it (`/v1/email-channels/{id}/failed`).",
         p.InboundEmailFailed,
     ),
+    T.trigger_loop_stopped: EventSpec(
+        "Triggers kept changing one ticket past the pass limit; those that fired were kept, "
+        "the rest did not run. Look for two triggers that undo each other.",
+        p.TriggerLoopStopped,
+    ),
     T.webhook_created: EventSpec("A webhook endpoint was registered.", p.WebhookCreated),
     T.webhook_updated: EventSpec("A webhook endpoint changed.", p.WebhookUpdated),
     T.webhook_secret_rotated: EventSpec("A webhook's signing secret was rotated.", p.WebhookRef),

@@ -97,6 +97,20 @@ class AttachmentCreated(Payload):
     attachment: AttachmentRead
 
 
+class FiredTriggerRef(Payload):
+    id: int
+    title: str
+
+
+class TriggerLoopStopped(Payload):
+    """Triggers kept changing a ticket: the engine stopped after ``passes`` walks down the
+    list and kept what had fired; the rest of the change committed."""
+
+    ticket_id: int
+    passes: int
+    fired: list[FiredTriggerRef]
+
+
 class SlaAlert(Payload):
     ticket_id: int
     metric: SlaMetric

@@ -1,5 +1,6 @@
 """Every ORM class, imported here so metadata is complete for Alembic and mappers resolve."""
 
+from helpdesk_api.models.automation import Trigger, TriggerSetVersion
 from helpdesk_api.models.base import Base
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership
@@ -96,6 +97,8 @@ __all__ = [
     "TicketSlaMetric",
     "TicketStatus",
     "TicketType",
+    "Trigger",
+    "TriggerSetVersion",
     "User",
     "UserIdentity",
     "Via",

@@ -9,7 +9,7 @@ from helpdesk_api.tickets.ccs import add_ccs
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead, CommentText, Id
 from helpdesk_api.tickets.comments import NewComment, add_comment, copy_history, present_comments
-from helpdesk_api.tickets.lifecycle import set_status
+from helpdesk_api.tickets.lifecycle import set_priority, set_status
 from helpdesk_api.tickets.opening import OpenedTicket, TicketDraft, open_ticket
 from helpdesk_api.tickets.pipeline import (
     SESSION_KEY,
@@ -53,5 +53,6 @@ __all__ = [
     "present_comments",
     "present_to_staff",
     "remember_expected_first_reply",
+    "set_priority",
     "set_status",
 ]

@@ -1,0 +1,90 @@
+"""Triggers as stored, and the process cache of their compiled form.
+
+Every write to ``triggers`` calls ``bump_version`` in its own transaction: the one row of
+``trigger_set_versions`` takes the next value of ``trigger_set_version_seq``. A sequence never
+hands out a number twice, even when the transaction that took it rolls back, so one version
+number always names one content of the set.
+
+``TriggerCache`` lives as long as its pipeline (one per ``assembly.connect``, so per engine
+and database), not per session: it maps the set version to the compiled, immutable
+``CompiledTrigger`` tuple. Each ticket change reads the version (one primary-key query); only
+a new version reads the triggers and compiles them, once. Reading the version first and the
+rows second can only pair a version with *newer* rows (read committed), and the next change
+then sees a newer version and compiles again, so the cache never serves an older set than
+the version it read.
+"""
+
+import logging
+
+from pydantic import ValidationError
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk_api.automation.engine import CompiledTrigger, TriggerRule, compile_trigger
+from helpdesk_api.models import Trigger, TriggerSetVersion
+
+logger = logging.getLogger(__name__)
+
+VERSION_SEQUENCE = "trigger_set_version_seq"
+
+
+async def bump_version(session: AsyncSession) -> int:
+    """Call in the transaction that writes ``triggers``; returns the new version. The row
+    lock also serialises concurrent trigger writers."""
+    version: int = (
+        await session.execute(
+            update(TriggerSetVersion)
+            .where(TriggerSetVersion.id == 1)
+            .values(version=func.nextval(VERSION_SEQUENCE))
+            .returning(TriggerSetVersion.version)
+        )
+    ).scalar_one()
+    return version
+
+
+async def current_version(session: AsyncSession) -> int:
+    version = await session.scalar(
+        select(TriggerSetVersion.version).where(TriggerSetVersion.id == 1)
+    )
+    if version is None:
+        raise RuntimeError("trigger_set_versions has lost its row: run the migrations")
+    return version
+
+
+async def load_active(session: AsyncSession) -> tuple[CompiledTrigger, ...]:
+    """The active triggers, compiled, in firing order. A stored rule that no longer
+    validates (written by an older release) is left out and logged, never fatal to every
+    ticket change."""
+    rows = await session.execute(
+        select(Trigger.id, Trigger.position, Trigger.title, Trigger.rule)
+        .where(Trigger.is_active)
+        .order_by(Trigger.position, Trigger.id)
+    )
+    compiled = []
+    for row in rows:
+        try:
+            rule = TriggerRule.model_validate(row.rule)
+        except ValidationError:
+            logger.exception("trigger %s has a rule that no longer validates; skipped", row.id)
+            continue
+        compiled.append(
+            compile_trigger(id=row.id, position=row.position, title=row.title, rule=rule)
+        )
+    return tuple(compiled)
+
+
+class TriggerCache:
+    """The compiled active triggers of the last set version this process read."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._triggers: tuple[CompiledTrigger, ...] = ()
+        self.compilations = 0  # how many times a new version was compiled (for tests, metrics)
+
+    async def triggers(self, session: AsyncSession) -> tuple[CompiledTrigger, ...]:
+        version = await current_version(session)
+        if version != self._version:
+            triggers = await load_active(session)
+            self._version, self._triggers = version, triggers
+            self.compilations += 1
+        return self._triggers
