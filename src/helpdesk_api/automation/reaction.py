@@ -19,60 +19,35 @@ each trigger fires at most once per change, and the engine has already re-run th
 on its own changes.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.automation.actions import (
-    AddNote,
-    ChangeKind,
-    PlannedChange,
-    SetAssignee,
-    SetGroup,
-    SetStatus,
-    apply_planned,
+from helpdesk_api.automation.applying import (
+    Applier,
+    load_references,
+    record_error,
+    write_planned,
 )
-from helpdesk_api.automation.engine import CompiledTrigger, EngineResult, run_triggers
+from helpdesk_api.automation.engine import EngineResult, run_triggers
 from helpdesk_api.automation.facts import TicketFacts
-from helpdesk_api.automation.fields import Field, UpdateType
+from helpdesk_api.automation.fields import UpdateType
 from helpdesk_api.automation.store import TriggerCache
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.models import (
     CcKind,
-    Group,
-    GroupMembership,
     Organization,
-    Role,
-    StatusCategory,
     Ticket,
     TicketCc,
     TicketComment,
-    TicketStatus,
     Trigger,
     User,
     Via,
 )
-from helpdesk_api.statuses.service import statuses_by_id
-from helpdesk_api.tickets import (
-    ChangeSet,
-    NewComment,
-    TicketChange,
-    add_comment,
-    adjust_tag_counts,
-    set_priority,
-    set_status,
-)
+from helpdesk_api.tickets import TicketChange
 
 TRIGGER_ACTOR = Actor.system(Via.trigger)
-ASSIGNABLE_ROLES = (Role.agent, Role.admin)
-# A failing trigger on a busy desk would rewrite its row on every change: once a minute is
-# enough for an admin to see it, and keeps the row from becoming a lock hot spot.
-ERROR_REFRESH = timedelta(minutes=1)
 
 
 async def facts_of_change(session: AsyncSession, change: TicketChange) -> TicketFacts:
@@ -127,118 +102,6 @@ async def facts_of_change(session: AsyncSession, change: TicketChange) -> Ticket
     )
 
 
-@dataclass(frozen=True)
-class References:
-    """What the triggers' actions point at, as usable now."""
-
-    statuses: dict[int, TicketStatus]  # active ones
-    groups: frozenset[int]  # active ones
-    agents: frozenset[int]  # active agents and admins
-    memberships: frozenset[tuple[int, int]]  # (group_id, user_id) of those agents
-
-    def problem(self, planned: PlannedChange, facts: TicketFacts) -> str | None:
-        """Why ``planned`` cannot be applied to a ticket with ``facts``; None if it can."""
-        action = planned.action
-        if planned.kind is ChangeKind.field:
-            if isinstance(action, SetStatus) and action.status_id not in self.statuses:
-                return f"status {action.status_id} does not exist or is inactive"
-            if isinstance(action, SetGroup) and action.group_id is not None:
-                if action.group_id not in self.groups:
-                    return f"group {action.group_id} does not exist or is inactive"
-                if not self._may_work_in(facts.assignee_id, action.group_id):
-                    return (
-                        f"the assignee {facts.assignee_id} is not a member of group "
-                        f"{action.group_id}"
-                    )
-            if isinstance(action, SetAssignee) and action.assignee_id is not None:
-                if action.assignee_id not in self.agents:
-                    return f"user {action.assignee_id} is not an active agent"
-                if not self._may_work_in(action.assignee_id, facts.group_id):
-                    return f"user {action.assignee_id} is not a member of group {facts.group_id}"
-            return None
-        if isinstance(action, AddNote):
-            return None
-        # TODO(triggers): public_reply (needs an author), notify, call_webhook, route, add_cc.
-        return f"the action {action.action} is not supported yet"
-
-    def _may_work_in(self, assignee_id: int | None, group_id: int | None) -> bool:
-        if assignee_id is None or group_id is None:
-            return True
-        return (group_id, assignee_id) in self.memberships
-
-
-async def load_references(
-    session: AsyncSession, triggers: Iterable[CompiledTrigger], facts: TicketFacts
-) -> References:
-    status_ids, group_ids, agent_ids = set(), set(), set()
-    for trigger in triggers:
-        for action in trigger.actions:
-            if isinstance(action, SetStatus):
-                status_ids.add(action.status_id)
-            elif isinstance(action, SetGroup) and action.group_id is not None:
-                group_ids.add(action.group_id)
-            elif isinstance(action, SetAssignee) and action.assignee_id is not None:
-                agent_ids.add(action.assignee_id)
-    statuses: dict[int, TicketStatus] = {}
-    if status_ids:
-        known = await statuses_by_id(session, status_ids)
-        statuses = {i: s for i, s in known.items() if i in status_ids and s.is_active}
-    groups: set[int] = set()
-    if group_ids:
-        groups = set(
-            await session.scalars(select(Group.id).where(Group.id.in_(group_ids), Group.is_active))
-        )
-    agents: set[int] = set()
-    if agent_ids:
-        agents = set(
-            await session.scalars(
-                select(User.id).where(
-                    User.id.in_(agent_ids), User.is_active, User.role.in_(ASSIGNABLE_ROLES)
-                )
-            )
-        )
-    members = agents | ({facts.assignee_id} if facts.assignee_id is not None else set())
-    memberships: set[tuple[int, int]] = set()
-    if members and (group_ids or agents):
-        rows = await session.execute(
-            select(GroupMembership.group_id, GroupMembership.user_id).where(
-                GroupMembership.user_id.in_(members)
-            )
-        )
-        memberships = {(r.group_id, r.user_id) for r in rows}
-    return References(
-        statuses=statuses,
-        groups=frozenset(groups),
-        agents=frozenset(agents),
-        memberships=frozenset(memberships),
-    )
-
-
-@dataclass
-class _Run:
-    """The engine's ``apply`` step: accepts what can be applied, remembers the rest."""
-
-    references: References
-    facts: TicketFacts
-    accepted: list[tuple[CompiledTrigger, list[PlannedChange]]] = field(default_factory=list)
-    errors: dict[int, str] = field(default_factory=dict)  # trigger id → its first error
-
-    def apply(self, trigger: CompiledTrigger, planned: list[PlannedChange]) -> TicketFacts:
-        accepted: list[PlannedChange] = []
-        categories = {i: s.category for i, s in self.references.statuses.items()}
-        for change in planned:
-            if self.facts.status_category == StatusCategory.closed:
-                break  # a closed ticket no longer changes, by anyone (not the rule's fault)
-            problem = self.references.problem(change, self.facts)
-            if problem is not None:
-                self.errors.setdefault(trigger.id, f"{change.action.action}: {problem}")
-                continue
-            accepted.append(change)
-            self.facts = apply_planned(self.facts, [change], status_categories=categories)
-        self.accepted.append((trigger, accepted))
-        return self.facts
-
-
 class TriggerReaction:
     """One per pipeline: it holds the process cache of compiled triggers."""
 
@@ -252,7 +115,7 @@ class TriggerReaction:
         if not triggers:
             return
         facts = await facts_of_change(session, change)
-        run = _Run(await load_references(session, triggers, facts), facts)
+        run = Applier(await load_references(session, triggers, facts), facts)
         result = run_triggers(triggers, lambda: facts, run.apply)
         # A trigger whose every action was a no-op (or failed) leaves no audit: a follow-up
         # round holding only a note would tell webhooks of a change that did not happen.
@@ -260,63 +123,21 @@ class TriggerReaction:
         if written:
             follow_up = change.follow_up_by(TRIGGER_ACTOR)
             for trigger, accepted in written:
-                await _write(session, change, follow_up, trigger, accepted, run.references)
+                await write_planned(
+                    session,
+                    change.ticket,
+                    follow_up,
+                    kind="trigger",
+                    rule=trigger,
+                    accepted=accepted,
+                    references=run.references,
+                    actor=TRIGGER_ACTOR,
+                    now=change.now,
+                )
         for trigger_id, error in run.errors.items():
-            await _record_error(session, trigger_id, error, change.now)
+            await record_error(session, Trigger, trigger_id, error, change.now)
         if result.loop_stopped:
             await _record_loop_stopped(session, change.ticket, result)
-
-
-async def _write(
-    session: AsyncSession,
-    change: TicketChange,
-    follow_up: ChangeSet,
-    trigger: CompiledTrigger,
-    accepted: list[PlannedChange],
-    references: References,
-) -> None:
-    ticket, now = change.ticket, change.now
-    follow_up.note("trigger", None, {"id": trigger.id, "title": trigger.title})
-    for planned in accepted:
-        if planned.kind is ChangeKind.comment and isinstance(planned.action, AddNote):
-            note = NewComment(body=planned.action.body, public=False)
-            await add_comment(session, ticket, note, actor=TRIGGER_ACTOR, changes=follow_up,
-                              now=now)  # fmt: skip
-        elif planned.field is Field.status_id:
-            set_status(ticket, references.statuses[planned.after], follow_up, now)
-        elif planned.field is Field.priority:
-            set_priority(ticket, planned.after, follow_up)
-        elif planned.field is Field.tags:
-            await _set_tags(session, ticket, follow_up, planned.after)
-        elif planned.field in (Field.type, Field.group_id, Field.assignee_id):
-            follow_up.set(ticket, planned.field.value, planned.after)
-
-
-async def _set_tags(
-    session: AsyncSession, ticket: Ticket, changes: ChangeSet, after: frozenset[str]
-) -> None:
-    current = list(ticket.tags)
-    tags = [t for t in current if t in after] + sorted(after - set(current))
-    if changes.set(ticket, "tags", tags):
-        await adjust_tag_counts(session, set(tags) - set(current), set(current) - set(tags))
-
-
-async def _record_error(session: AsyncSession, trigger_id: int, error: str, now: datetime) -> None:
-    """The trigger's ``last_error``; not its ``version`` (an admin's edit is not stale for
-    it) nor the set version (the compiled rule did not change)."""
-    await session.execute(
-        update(Trigger)
-        .where(
-            Trigger.id == trigger_id,
-            or_(
-                Trigger.last_error.is_distinct_from(error),
-                Trigger.last_error_at.is_(None),
-                Trigger.last_error_at < now - ERROR_REFRESH,
-            ),
-        )
-        .values(last_error=error, last_error_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def _record_loop_stopped(session: AsyncSession, ticket: Ticket, result: EngineResult) -> None:
