@@ -19,6 +19,9 @@ each trigger fires at most once per change, and the engine has already re-run th
 on its own changes.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +33,7 @@ from helpdesk_api.automation.applying import (
 )
 from helpdesk_api.automation.engine import EngineResult, run_triggers
 from helpdesk_api.automation.facts import TicketFacts
-from helpdesk_api.automation.fields import UpdateType
+from helpdesk_api.automation.fields import SLA_EVENT_NAMES, SLA_EVENTS, UpdateType
 from helpdesk_api.automation.store import TriggerCache
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.event_types import EventType
@@ -54,12 +57,49 @@ async def facts_of_change(session: AsyncSession, change: TicketChange) -> Ticket
     """The facts of one round of a change: the ticket's columns, the round's ChangeSet, its
     comment's text (one query, when it has one) and the requester's and organisation's
     tags, the requester's locale and the CCs (one query)."""
-    ticket, changes = change.ticket, change.changes
+    changes = change.changes
     comment_text: str | None = None
     if changes.comment_id is not None:
         comment_text = await session.scalar(
             select(TicketComment.body).where(TicketComment.id == changes.comment_id)
         )
+    return await load_facts(
+        session,
+        change.ticket,
+        update_type=UpdateType.created if change.created else UpdateType.changed,
+        via=change.actor.via,
+        actor_role=change.actor.role,
+        comment_text=comment_text,
+        comment_public=changes.comment_public,
+        changes=changes.changes,
+        sla_events=sla_events_of(changes.changes),
+    )
+
+
+def sla_events_of(changes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``first_reply_time.breached`` for the SLA job's ``sla.first_reply`` notes."""
+    events = []
+    for entry in changes:
+        name = entry["field"]
+        if name.startswith("sla.") and entry.get("to") in SLA_EVENTS:
+            events.append(f"{name.removeprefix('sla.')}_time.{entry['to']}")
+    return [e for e in events if e in SLA_EVENT_NAMES]
+
+
+async def load_facts(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    update_type: UpdateType,
+    via: str,
+    actor_role: str | None,
+    comment_text: str | None,
+    comment_public: bool,
+    changes: Sequence[Mapping[str, Any]] = (),
+    sla_events: Iterable[str] = (),
+) -> TicketFacts:
+    """The facts of ``ticket`` for a change described by the rest: one query for what is
+    not on the ticket row (the requester's and organisation's tags, the locale, the CCs)."""
     organization_tags = (
         select(Organization.tags).where(Organization.id == ticket.organization_id).scalar_subquery()
     )
@@ -79,12 +119,12 @@ async def facts_of_change(session: AsyncSession, change: TicketChange) -> Ticket
         )
     ).one()
     return TicketFacts.of(
-        update_type=UpdateType.created if change.created else UpdateType.changed,
+        update_type=update_type,
         status_id=ticket.status_id,
         status_category=ticket.status_category,
         priority=ticket.priority,
         type=ticket.type,
-        via=change.actor.via,
+        via=via,
         group_id=ticket.group_id,
         assignee_id=ticket.assignee_id,
         requester_id=ticket.requester_id,
@@ -94,11 +134,12 @@ async def facts_of_change(session: AsyncSession, change: TicketChange) -> Ticket
         organization_tags=row.organization_tags or (),
         requester_locale=row.locale,
         comment_text=comment_text,
-        comment_public=changes.comment_public,
+        comment_public=comment_public,
         subject=ticket.subject,
-        actor_role=change.actor.role,
+        actor_role=actor_role,
+        sla_events=sla_events,
         cc_user_ids=row.cc_ids or (),
-        changes=changes.changes,
+        changes=changes,
     )
 
 

@@ -47,6 +47,9 @@ class EventType(StrEnum):
     notification_template_created = "notification_template.created"
     notification_template_updated = "notification_template.updated"
     notification_template_deleted = "notification_template.deleted"
+    trigger_created = "trigger.created"
+    trigger_updated = "trigger.updated"
+    trigger_deleted = "trigger.deleted"
     trigger_loop_stopped = "trigger.loop_stopped"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

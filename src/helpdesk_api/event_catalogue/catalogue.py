@@ -89,6 +89,11 @@ CATALOGUE: dict[EventType, EventSpec] = {
         "or discard it (`/v1/email-channels/{id}/failed`).",
         p.InboundEmailFailed,
     ),
+    T.trigger_created: EventSpec("A trigger was created.", p.TriggerCreated),
+    T.trigger_updated: EventSpec(
+        "A trigger changed (its rule, position or whether it is active).", p.TriggerUpdated
+    ),
+    T.trigger_deleted: EventSpec("A trigger was deleted.", p.TriggerDeleted),
     T.trigger_loop_stopped: EventSpec(
         "Triggers kept changing one ticket past the pass limit; those that fired were kept, "
         "the rest did not run. Look for two triggers that undo each other.",

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_api.attachments.schemas import AttachmentRead
+from helpdesk_api.automation.schemas import TriggerRead
 from helpdesk_api.groups.schemas import GroupRead
 from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
 from helpdesk_api.models import CcKind, LinkKind, SlaMetric, StatusCategory
@@ -95,6 +96,19 @@ class CommentCreated(Payload):
 
 class AttachmentCreated(Payload):
     attachment: AttachmentRead
+
+
+class TriggerCreated(Payload):
+    trigger: TriggerRead
+
+
+class TriggerUpdated(Payload):
+    trigger_id: int
+    changes: Changes
+
+
+class TriggerDeleted(Payload):
+    trigger: TriggerRead
 
 
 class FiredTriggerRef(Payload):
