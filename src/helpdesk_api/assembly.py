@@ -28,7 +28,7 @@ def ticket_pipeline(settings: Settings) -> TicketPipeline:
     return TicketPipeline(
         [
             # Its process cache of compiled triggers lives as long as this pipeline.
-            StagedReaction(Stage.automation, TriggerReaction()),
+            StagedReaction(Stage.automation, TriggerReaction(settings)),
             StagedReaction(Stage.sla, track_sla),
             StagedReaction(Stage.propagation, propagate_to_incidents),
             StagedReaction(Stage.notification, Notifier(settings)),

@@ -246,3 +246,34 @@ async def test_webhook_events_never_carry_credentials_or_query_secrets(client):
     # The admin API itself still shows the whole URL: admins configure it.
     read = await client.get(f"/v1/webhooks/{hook['id']}", headers=ADMIN)
     assert "n3wsecret" in read.json()["url"]
+
+
+async def test_rule_events_are_for_admins_and_a_rules_private_note_never_reaches_customers(
+    client,
+):
+    rule = {
+        "title": "Note every ticket",
+        "conditions": {"all": [{"field": "update_type", "operator": "is", "value": "created"}]},
+        "actions": [{"action": "add_note", "body": f"{SECRET} (by rule)"}],
+    }
+    created = await client.post("/v1/triggers", json=rule, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    _, customer_headers = await make_user_with_token(client)
+    _, agent = await make_user_with_token(client, role="agent")
+    ticket = await client.post(
+        "/v1/tickets",
+        json={"subject": "Hello", "comment": {"body": "Hi"}},
+        headers=customer_headers,
+    )
+    assert ticket.status_code == 201, ticket.text
+    ticket_id = ticket.json()["id"]
+    await _settled(client)
+
+    assert "trigger." not in str(await _feed(client, agent))
+    assert "trigger.created" in {e["type"] for e in await _feed(client, ADMIN)}
+    comments = await client.get(f"/v1/tickets/{ticket_id}/comments", headers=customer_headers)
+    assert SECRET not in comments.text
+    single = await client.get(f"/v1/tickets/{ticket_id}", headers=customer_headers)
+    assert SECRET not in single.text
+    staff = await client.get(f"/v1/tickets/{ticket_id}/comments", headers=ADMIN)
+    assert SECRET in staff.text

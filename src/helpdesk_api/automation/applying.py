@@ -12,11 +12,16 @@ from typing import Any, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.automation import effects
 from helpdesk_api.automation.actions import (
     Action,
+    AddCc,
     AddNote,
+    CallWebhook,
     ChangeKind,
+    Notify,
     PlannedChange,
+    PublicReply,
     SetAssignee,
     SetGroup,
     SetStatus,
@@ -25,6 +30,7 @@ from helpdesk_api.automation.actions import (
 from helpdesk_api.automation.facts import TicketFacts
 from helpdesk_api.automation.fields import Field
 from helpdesk_api.core.actor import Actor
+from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import (
     Group,
     GroupMembership,
@@ -33,12 +39,11 @@ from helpdesk_api.models import (
     Ticket,
     TicketStatus,
     User,
+    Webhook,
 )
 from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets import (
     ChangeSet,
-    NewComment,
-    add_comment,
     adjust_tag_counts,
     set_priority,
     set_status,
@@ -69,6 +74,8 @@ class References:
     groups: frozenset[int]  # active ones
     agents: frozenset[int]  # active agents and admins
     memberships: frozenset[tuple[int, int]]  # (group_id, user_id) of those agents
+    people: frozenset[int] = frozenset()  # active users the rules copy on tickets
+    webhooks: frozenset[int] = frozenset()  # active webhooks the rules call
 
     def problem(self, planned: PlannedChange, facts: TicketFacts) -> str | None:
         """Why ``planned`` cannot be applied to a ticket with ``facts``; None if it can."""
@@ -90,9 +97,21 @@ class References:
                 if not self._may_work_in(action.assignee_id, facts.group_id):
                     return f"user {action.assignee_id} is not a member of group {facts.group_id}"
             return None
-        if isinstance(action, AddNote):
+        if isinstance(action, AddNote | PublicReply):
             return None
-        # TODO(triggers): public_reply (needs an author), notify, call_webhook, route, add_cc.
+        if isinstance(action, AddCc) and action.user_id not in self.people:
+            return f"user {action.user_id} does not exist or is inactive"
+        if isinstance(action, Notify):
+            if action.user_id is not None and action.user_id not in self.agents:
+                return f"user {action.user_id} is not an active agent"
+            return None
+        if isinstance(action, CallWebhook):
+            if action.webhook_id not in self.webhooks:
+                return f"webhook {action.webhook_id} does not exist or is disabled"
+            return None
+        if isinstance(action, AddCc):
+            return None
+        # Routing is written by the routing package, which is not wired in yet.
         return f"the action {action.action} is not supported yet"
 
     def _may_work_in(self, assignee_id: int | None, group_id: int | None) -> bool:
@@ -107,6 +126,8 @@ async def load_references(
     """Whether each status, group and agent the ``rules`` name can be used now: one query
     per kind, only for the ids they name."""
     status_ids, group_ids, agent_ids = set(), set(), set()
+    people_ids: set[int] = set()
+    webhook_ids: set[int] = set()
     for rule in rules:
         for action in rule.actions:
             if isinstance(action, SetStatus):
@@ -115,6 +136,12 @@ async def load_references(
                 group_ids.add(action.group_id)
             elif isinstance(action, SetAssignee) and action.assignee_id is not None:
                 agent_ids.add(action.assignee_id)
+            elif isinstance(action, Notify) and action.user_id is not None:
+                agent_ids.add(action.user_id)
+            elif isinstance(action, AddCc):
+                people_ids.add(action.user_id)
+            elif isinstance(action, CallWebhook):
+                webhook_ids.add(action.webhook_id)
     statuses: dict[int, TicketStatus] = {}
     if status_ids:
         known = await statuses_by_id(session, status_ids)
@@ -142,11 +169,25 @@ async def load_references(
             )
         )
         memberships = {(r.group_id, r.user_id) for r in rows}
+    people: set[int] = set()
+    if people_ids:
+        people = set(
+            await session.scalars(select(User.id).where(User.id.in_(people_ids), User.is_active))
+        )
+    webhooks: set[int] = set()
+    if webhook_ids:
+        webhooks = set(
+            await session.scalars(
+                select(Webhook.id).where(Webhook.id.in_(webhook_ids), Webhook.is_active)
+            )
+        )
     return References(
         statuses=statuses,
         groups=frozenset(groups),
         agents=frozenset(agents),
         memberships=frozenset(memberships),
+        people=frozenset(people),
+        webhooks=frozenset(webhooks),
     )
 
 
@@ -186,15 +227,34 @@ async def write_planned(
     references: References,
     actor: Actor,
     now: datetime,
-) -> None:
+    settings: Settings,
+) -> str | None:
     """Write ``accepted`` into ``changes`` after an audit note ``{"field": kind, "to": {id,
-    title}}`` (``kind``: "trigger" or "automation")."""
+    title}}`` (``kind``: "trigger" or "automation"). Returns the first effect that could not
+    be done (wording that fails on this ticket, no mailbox), for the rule's ``last_error``;
+    the others are still written."""
     follow_up = changes
     follow_up.note(kind, None, {"id": rule.id, "title": rule.title})
+    error: str | None = None
     for planned in accepted:
-        if planned.kind is ChangeKind.comment and isinstance(planned.action, AddNote):
-            note = NewComment(body=planned.action.body, public=False)
-            await add_comment(session, ticket, note, actor=actor, changes=follow_up, now=now)
+        action = planned.action
+        problem: str | None = None
+        if isinstance(action, AddNote):
+            problem = await effects.private_note(
+                session, ticket, follow_up, action, settings=settings, actor=actor, now=now
+            )
+        elif isinstance(action, PublicReply):
+            problem = await effects.public_reply(
+                session, ticket, follow_up, action, settings=settings, actor=actor, now=now
+            )
+        elif isinstance(action, AddCc):
+            await effects.add_cc(session, ticket, follow_up, action.user_id)
+        elif isinstance(action, Notify):
+            problem = await effects.notify(session, ticket, action, settings=settings, now=now)
+        elif isinstance(action, CallWebhook):
+            problem = await effects.call_webhook(
+                session, ticket, action, settings=settings, now=now
+            )
         elif planned.field is Field.status_id:
             set_status(ticket, references.statuses[planned.after], follow_up, now)
         elif planned.field is Field.priority:
@@ -203,6 +263,9 @@ async def write_planned(
             await set_tags(session, ticket, follow_up, planned.after)
         elif planned.field in (Field.type, Field.group_id, Field.assignee_id):
             follow_up.set(ticket, planned.field.value, planned.after)
+        if problem is not None and error is None:
+            error = f"{action.action}: {problem}"
+    return error
 
 
 async def set_tags(

@@ -38,6 +38,7 @@ from helpdesk_api.automation.store import TriggerCache
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
+from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import (
     CcKind,
     Organization,
@@ -146,7 +147,8 @@ async def load_facts(
 class TriggerReaction:
     """One per pipeline: it holds the process cache of compiled triggers."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.cache = TriggerCache()
 
     async def __call__(self, session: AsyncSession, change: TicketChange) -> None:
@@ -164,7 +166,7 @@ class TriggerReaction:
         if written:
             follow_up = change.follow_up_by(TRIGGER_ACTOR)
             for trigger, accepted in written:
-                await write_planned(
+                error = await write_planned(
                     session,
                     change.ticket,
                     follow_up,
@@ -174,7 +176,10 @@ class TriggerReaction:
                     references=run.references,
                     actor=TRIGGER_ACTOR,
                     now=change.now,
+                    settings=self.settings,
                 )
+                if error is not None:
+                    run.errors.setdefault(trigger.id, error)
         for trigger_id, error in run.errors.items():
             await record_error(session, Trigger, trigger_id, error, change.now)
         if result.loop_stopped:

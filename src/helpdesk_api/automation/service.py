@@ -118,7 +118,7 @@ async def check_actions(session: AsyncSession, actions: list[Action]) -> None:
         if problem is not None:
             attribute, message = problem
             raise InvalidInput(
-                f"actions[{index}] ({action.action}): {attribute} {message}.",
+                f"actions[{index}] ({action.action}): {attribute} {message.rstrip('.')}.",
                 loc=("body", "actions", index, action.action, attribute),
             )
 

@@ -3,8 +3,9 @@
 Runs inside the change's transaction and only writes the outbox, so a notice is sent if and
 only if the change commits. Each recipient gets a message of their own, in their own locale.
 
-- An agent's public reply goes to the requester and the customers copied (never a private
-  note: ``build_context`` refuses one for a customer, and only public comments get here).
+- An agent's (or a rule's) public reply goes to the requester and the customers copied
+  (never a private note: ``build_context`` refuses one for a customer, and only public
+  comments get here).
 - A status that says so (``notify_requester``) tells the requester, unless a public reply
   in the same change already told them.
 - A new e-mail ticket gets an acknowledgement, unless its mailbox has them off or the mail
@@ -43,6 +44,7 @@ from helpdesk_api.models import (
     TicketStatus,
     User,
     UserIdentity,
+    Via,
 )
 from helpdesk_api.notifications.building import build_context
 from helpdesk_api.notifications.events import NotificationEvent
@@ -51,6 +53,9 @@ from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets import TicketChange
 
 logger = logging.getLogger("helpdesk_api.notifications")
+
+# A public comment a trigger or an automation writes answers the customer like an agent's.
+RULES = (Via.trigger, Via.automation)
 
 # Staff preferences (users.notification_settings) and what they mean when absent.
 STAFF_DEFAULTS = {
@@ -77,7 +82,7 @@ class Notifier:
             not change.created
             and changes.comment_id is not None
             and changes.comment_public
-            and actor.is_agent
+            and (actor.is_agent or actor.via in RULES)
         )
         moved = (
             not change.created

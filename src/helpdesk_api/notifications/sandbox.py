@@ -21,6 +21,7 @@ Exceeding a limit raises ``TemplateLimitExceeded``. Whitespace: ``trim_blocks`` 
 ``lstrip_blocks`` are on, so a line holding only a ``{% tag %}`` leaves no blank line.
 """
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -280,6 +281,10 @@ def _priority_label(context: Context, value: Any) -> str:
     return formatting.priority_label(str(value), locale=_meter().locale)
 
 
+def _to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def _range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > MAX_RANGE:
@@ -320,6 +325,9 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             indent=_indent,
             format_datetime=_format_datetime,
             priority_label=_priority_label,
+            # Rules' webhook payloads are JSON templates: a subject with a quote must not
+            # break them. (Jinja's own ``tojson`` marks HTML-safe, wrong for a payload.)
+            tojson=_to_json,
         )
         filters.update({_LOOP: _meter_loop, _VALUE: _meter_value, _OUTPUT: _meter_output})
         self.filters = filters

@@ -37,6 +37,7 @@ from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead
 from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_closed
 
 BODY_LOC = ("body", "comment", "body")
+RULE_WRITERS = (Via.trigger, Via.automation)
 
 
 def comment_visibility_for(
@@ -175,8 +176,11 @@ async def add_comment(
                 changes=changes,
                 now=now,
             )
-    changes.comment_id = row.id
-    changes.comment_public = row.is_public
+    # A round with several comments (a rule's reply and note) is known by its public one:
+    # that is what the notification stage mails and what rules on the comment see.
+    if row.is_public or not changes.comment_public:
+        changes.comment_id = row.id
+        changes.comment_public = row.is_public
     changes.propagate = comment.propagate
     note: dict[str, object] = {"id": row.id, "public": row.is_public}
     if comment.relayed_by is not None:
@@ -205,8 +209,9 @@ async def _insert(
     if not body.strip():
         raise InvalidInput("The comment has no text.", loc=BODY_LOC)
     author_id = comment.copy_of.author_id if comment.copy_of is not None else actor.user_id
-    if author_id is None and comment.public:
-        # The service speaks to customers only through a person's (or a rule's) reply.
+    if author_id is None and comment.public and actor.via not in RULE_WRITERS:
+        # The service speaks to customers only through a person's or a rule's reply (an
+        # admin wrote the rule's wording); its own notes are private.
         raise RuntimeError("a public reply needs an author; the service writes system notes")
     row = TicketComment(
         ticket_id=ticket.id,
