@@ -79,7 +79,7 @@ async def test_warning_fires_once_at_the_warning_fraction(client, clock, policy,
     assert events[0]["actor_via"] == "sla"
 
 
-async def test_breach_fires_once_and_is_audited(client, clock, policy, sessionmaker, db):
+async def test_warning_and_breach_fire_once_and_are_audited(client, clock, policy, sessionmaker, db):
     ticket = await make_ticket(client)
     await process_due_sla(sessionmaker, T0 + timedelta(minutes=45))
     await process_due_sla(sessionmaker, T0 + timedelta(minutes=60))
@@ -88,10 +88,10 @@ async def test_breach_fires_once_and_is_audited(client, clock, policy, sessionma
     assert [e["type"] for e in events] == ["sla.warning", "sla.breached"]
     assert '"metric": "first_reply"' in events[1]["data"]
     sla_audits = [a for a in await audits(client, ticket["id"]) if a["via"] == "sla"]
-    assert len(sla_audits) == 1
-    assert sla_audits[0]["actor_id"] is None
-    assert sla_audits[0]["changes"] == [
-        {"field": "sla.first_reply", "from": "active", "to": "breached"}
+    assert [a["actor_id"] for a in sla_audits] == [None, None]
+    assert [a["changes"] for a in sla_audits] == [
+        [{"field": "sla.first_reply", "from": "active", "to": "warning"}],
+        [{"field": "sla.first_reply", "from": "active", "to": "breached"}],
     ]
     first = await metric(client, ticket["id"], "first_reply")
     assert first["status"] == "breached"

@@ -23,6 +23,7 @@ from helpdesk_api.tickets import ChangeSet, commit_change
 
 BATCH = 100
 SLA_ACTOR = Actor.system(Via.sla)
+WARNING = "warning"  # the audit's word for a warned metric (its status stays active)
 
 
 def _event_data(row: TicketSlaMetric) -> dict[str, Any]:
@@ -65,6 +66,10 @@ async def _announce(
             session, EventType.sla_warning, actor_id=None, via=Via.sla, ticket_id=row.ticket_id,
             data=_event_data(row),
         )  # fmt: skip
+        # Through the pipeline like the breach, so triggers can remind or escalate on it.
+        changes = ChangeSet()
+        changes.note(f"sla.{row.metric}", clock.ACTIVE, WARNING)
+        await commit_change(session, ticket, changes, actor=SLA_ACTOR, now=now)
     else:
         store(row, state)  # nothing due after all: just correct due_at
 
@@ -84,14 +89,20 @@ async def process_due_sla(
             )
         )
         if rows:
+            # Triggers may change the ticket on a warning or a breach, so it is locked like any
+            # writer's. A ticket locked by a change in flight is skipped (that change locks its
+            # metrics after the ticket: waiting here could deadlock); its metrics stay due.
             tickets = {
                 t.id: t
                 for t in await session.scalars(
-                    select(Ticket).where(Ticket.id.in_({r.ticket_id for r in rows}))
+                    select(Ticket)
+                    .where(Ticket.id.in_({r.ticket_id for r in rows}))
+                    .with_for_update(skip_locked=True)
                 )
             }
             for row in rows:
-                await _announce(session, row, tickets[row.ticket_id], now)
+                if row.ticket_id in tickets:
+                    await _announce(session, row, tickets[row.ticket_id], now)
             await session.commit()
         if len(rows) == BATCH:
             return 0.0  # more may be due right now
