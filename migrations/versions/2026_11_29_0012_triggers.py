@@ -10,6 +10,7 @@ Revises: 0011
 Create Date: 2026-11-29 04:45:00.000000
 """
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -20,6 +21,18 @@ revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+ACKNOWLEDGE = {
+    "conditions": {
+        "all": [
+            {"field": "update_type", "operator": "is", "value": "created"},
+            {"field": "actor_role", "operator": "is", "value": "customer"},
+        ],
+        "any": [],
+    },
+    "actions": [{"action": "notify", "recipient": "requester", "template": "acknowledgement"}],
+}
 
 
 def upgrade() -> None:
@@ -64,6 +77,20 @@ def upgrade() -> None:
     )
     op.execute("CREATE SEQUENCE trigger_set_version_seq START WITH 2")
     op.execute("INSERT INTO trigger_set_versions (id, version) VALUES (1, 1)")
+    # The instant acknowledgement, as a trigger admins can edit, deactivate or reorder.
+    op.execute(
+        sa.text(
+            "INSERT INTO triggers (title, description, position, is_active, rule) "
+            "VALUES (:title, :description, 0, true, CAST(:rule AS jsonb))"
+        ).bindparams(
+            title="Acknowledge new requests",
+            description="Tells a customer who opens a request that we got it, with its "
+            "number and, when an SLA applies, when to expect the first reply and the "
+            "resolution. Mail from robots (auto-replies, lists, bounces) and mailboxes with "
+            "acknowledgements off get none.",
+            rule=json.dumps(ACKNOWLEDGE),
+        )
+    )
 
 
 def downgrade() -> None:

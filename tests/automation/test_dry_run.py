@@ -55,7 +55,8 @@ async def test_explains_each_condition_and_the_chain_of_changes_without_writing(
     assert result["passes"] == 3
     assert result["loop_stopped"] is False
     outcomes = {t["id"]: t for t in result["triggers"]}
-    assert [t["id"] for t in result["triggers"]] == [vip, escalate, never]
+    ours = [t["id"] for t in result["triggers"] if t["id"] in (vip, escalate, never)]
+    assert ours == [vip, escalate, never]
     assert outcomes[vip]["changes"] == [{"action": "set_priority", "kind": "field",
         "field": "priority", "before": "normal", "after": "urgent", "error": None}]  # fmt: skip
     condition = outcomes[escalate]["conditions"][0]
@@ -89,7 +90,8 @@ async def test_a_hypothetical_field_change_and_an_unusable_action(client):
     result = await dry_run(client, ticket_id=ticket["id"], change={"priority": "high"})
 
     assert result["fired"] == [trigger]
-    change = result["triggers"][0]["changes"][0]
+    [outcome] = [t for t in result["triggers"] if t["id"] == trigger]
+    change = outcome["changes"][0]
     assert change["field"] == "group_id"
     assert "does not exist" in change["error"]
     assert result["ticket"]["group_id"] is None

@@ -27,7 +27,7 @@ async def test_a_created_trigger_fires_on_the_next_change(client):
     trigger = await create(client, URGENT_OUTAGES)
 
     assert trigger["active"] is True
-    assert trigger["position"] == 0
+    assert trigger["position"] == 1  # after the default acknowledgement
     assert trigger["last_error"] is None
     ticket = await make_ticket(client, subject="Mail outage")
     assert ticket["priority"] == "urgent"
@@ -80,20 +80,22 @@ async def test_list_is_in_firing_order_and_reorder_sets_every_position(client):
     third = await create(client, {**URGENT_OUTAGES, "title": "C"}, position=0)
 
     listed = (await client.get("/v1/triggers", headers=ADMIN)).json()["data"]
-    assert [t["id"] for t in listed] == [first["id"], third["id"], second["id"]]
+    [default] = [t["id"] for t in listed if t["title"] == "Acknowledge new requests"]
+    # Equal positions fire by id: the default, created first, before "C".
+    assert [t["id"] for t in listed] == [default, third["id"], first["id"], second["id"]]
 
-    order = [second["id"], first["id"], third["id"]]
+    order = [second["id"], first["id"], third["id"], default]
     response = await client.put("/v1/triggers/order", json={"trigger_ids": order}, headers=ADMIN)
     assert response.status_code == 204, response.text
     listed = (await client.get("/v1/triggers", headers=ADMIN)).json()["data"]
-    assert [(t["id"], t["position"]) for t in listed] == list(zip(order, range(3), strict=True))
+    assert [(t["id"], t["position"]) for t in listed] == list(zip(order, range(4), strict=True))
 
     missing = await client.put("/v1/triggers/order", json={"trigger_ids": order[:2]}, headers=ADMIN)
     assert assert_problem(missing, 422)["errors"][0]["loc"] == ["body", "trigger_ids"]
     twice = await client.put(
         "/v1/triggers/order", json={"trigger_ids": [*order, order[0]]}, headers=ADMIN
     )
-    assert assert_problem(twice, 422)["errors"][0]["loc"] == ["body", "trigger_ids", 3]
+    assert assert_problem(twice, 422)["errors"][0]["loc"] == ["body", "trigger_ids", 4]
 
 
 @pytest.mark.parametrize(
@@ -116,11 +118,12 @@ async def test_list_is_in_firing_order_and_reorder_sets_every_position(client):
     ],
 )  # fmt: skip
 async def test_a_rule_that_cannot_mean_anything_is_refused_with_its_path(client, change, loc):
+    before = (await client.get("/v1/triggers", headers=ADMIN)).json()["data"]
     response = await client.post("/v1/triggers", json={**URGENT_OUTAGES, **change}, headers=ADMIN)
 
     body = assert_problem(response, 422)
     assert any(e["loc"][: len(loc)] == loc for e in body["errors"]), body["errors"]
-    assert (await client.get("/v1/triggers", headers=ADMIN)).json()["data"] == []
+    assert (await client.get("/v1/triggers", headers=ADMIN)).json()["data"] == before
 
 
 async def test_actions_on_things_that_cannot_be_used_are_refused(client):
@@ -180,7 +183,7 @@ async def test_trigger_events_are_recorded(client):
     kinds = [e["type"] for e in events if e["type"].startswith("trigger.")]
     assert kinds == ["trigger.created", "trigger.updated", "trigger.deleted"]
     updated = next(e for e in events if e["type"] == "trigger.updated")
-    assert updated["data"]["changes"] == [{"field": "position", "from": 0, "to": 5}]
+    assert updated["data"]["changes"] == [{"field": "position", "from": 1, "to": 5}]
 
 
 async def test_a_group_deleted_after_saving_is_an_error_on_the_rule_not_the_change(client):

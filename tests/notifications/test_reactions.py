@@ -2,13 +2,18 @@
 an acknowledgement, agents' public replies (never a private note), status changes that say
 so, assignments and new-ticket notices by staff preference."""
 
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import asyncpg
 
+from helpdesk_api.notifications.formatting import format_datetime
 from tests.factories import ADMIN, bearer, make_token, make_user
 from tests.mail.mailboxes import deliver, make_mailbox
 from tests.mail.messages import message, message_id_of
+from tests.sla.helpers import clock, make_calendar, make_policy, target
+
+__all__ = ["clock"]  # the fixed request clock, a fixture
 
 
 async def _outbox(client, ticket_id):
@@ -192,3 +197,50 @@ async def test_bad_notification_choices_are_refused_and_change_nothing(client):
         f"/v1/ticket-statuses/{statuses[0]['id']}", json={"notify_requester": "yes"}, headers=ADMIN
     )
     assert refused.status_code == 422
+
+
+async def test_the_acknowledgement_tells_the_slas_due_times_in_the_customers_language(
+    client, clock, database_url
+):
+    calendar = await make_calendar(client, name="24/7", always_open=True, hours=[])
+    await make_policy(
+        client, calendar["id"], target("first_reply", 60), target("resolution", 2 * 24 * 60)
+    )
+    _, _, ticket_id = await _mail_ticket(client)
+
+    [ack] = await _outbox(client, ticket_id)
+    text = (await _raw(database_url, ack["id"])).get_body(preferencelist=("plain",)).get_content()
+    first = format_datetime(clock.now + timedelta(hours=1), locale="hu", time_zone=None)
+    resolved = format_datetime(clock.now + timedelta(days=2), locale="hu", time_zone=None)
+    assert f"Válaszunkra legkésőbb ekkor számíthat: {first}" in " ".join(text.split())
+    assert resolved in " ".join(text.split())
+
+
+async def test_the_acknowledgement_is_a_trigger_admins_can_turn_off(client):
+    triggers = (await client.get("/v1/triggers", headers=ADMIN)).json()["data"]
+    [default] = [t for t in triggers if t["title"] == "Acknowledge new requests"]
+    off = await client.patch(f"/v1/triggers/{default['id']}", json={"active": False}, headers=ADMIN)
+    assert off.status_code == 200, off.text
+
+    _, _, ticket_id = await _mail_ticket(client)
+
+    assert await _outbox(client, ticket_id) == []
+
+
+async def test_a_customer_opening_a_request_through_the_api_is_acknowledged(client):
+    await make_mailbox(client)
+    customer = await make_user(client)
+    headers = bearer(await make_token(client, customer["id"]))
+    created = await client.post(
+        "/v1/tickets", json={"subject": "Hi", "comment": {"body": "Help"}}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    [ack] = await _outbox(client, created.json()["id"])
+    assert ack["kind"] == "acknowledgement"
+    assert ack["recipients"] == [customer["email"]]
+    agent_made = await client.post(
+        "/v1/tickets",
+        json={"subject": "Hi", "requester_id": customer["id"], "comment": {"body": "Help"}},
+        headers=ADMIN,
+    )
+    assert await _outbox(client, agent_made.json()["id"]) == []

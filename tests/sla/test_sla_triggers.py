@@ -33,9 +33,7 @@ async def trigger(client, event: str, actions: list[dict]) -> int:
     return int(response.json()["id"])
 
 
-async def test_a_warning_reminds_the_assignee_and_a_breach_escalates(
-    client, clock, sessionmaker
-):
+async def test_a_warning_reminds_the_assignee_and_a_breach_escalates(client, clock, sessionmaker):
     await make_mailbox(client)
     calendar = await make_calendar(client, name="24/7", always_open=True, hours=[])
     await make_policy(client, calendar["id"], target("first_reply", 60))

@@ -79,7 +79,9 @@ async def test_warning_fires_once_at_the_warning_fraction(client, clock, policy,
     assert events[0]["actor_via"] == "sla"
 
 
-async def test_warning_and_breach_fire_once_and_are_audited(client, clock, policy, sessionmaker, db):
+async def test_warning_and_breach_fire_once_and_are_audited(
+    client, clock, policy, sessionmaker, db
+):
     ticket = await make_ticket(client)
     await process_due_sla(sessionmaker, T0 + timedelta(minutes=45))
     await process_due_sla(sessionmaker, T0 + timedelta(minutes=60))

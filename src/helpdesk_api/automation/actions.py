@@ -107,11 +107,36 @@ class PublicReply(_Action):
 
 
 class Notify(_Action):
+    """E-mail someone: in the rule's own words (``subject`` and ``body``), or — for the
+    requester — in a notification's editable, translated wording (``template``)."""
+
     action: Literal["notify"]
     recipient: Literal["requester", "assignee", "group", "user"]
     user_id: PositiveId | None = Attribute(default=None, validate_default=True)
-    subject: Template
-    body: Template
+    template: Literal["acknowledgement"] | None = Attribute(
+        default=None,
+        description="`acknowledgement`: the notification template of that name (with the "
+        "SLA's due times), instead of `subject` and `body`; only for the requester.",
+    )
+    subject: Template | None = Attribute(default=None, validate_default=True)
+    body: Template | None = Attribute(default=None, validate_default=True)
+
+    @field_validator("template")
+    @classmethod
+    def _template_for_requester(cls, template: str | None, info: ValidationInfo) -> str | None:
+        if template is not None and info.data.get("recipient") not in (None, "requester"):
+            raise ValueError("a notification template is only for the requester")
+        return template
+
+    @field_validator("subject", "body")
+    @classmethod
+    def _wording_or_template(cls, value: str | None, info: ValidationInfo) -> str | None:
+        has_template = info.data.get("template") is not None
+        if has_template and value is not None:
+            raise ValueError("give either a template or the subject and body, not both")
+        if not has_template and value is None and "template" in info.data:
+            raise ValueError("needed unless a template is given")
+        return value
 
     @field_validator("user_id")
     @classmethod

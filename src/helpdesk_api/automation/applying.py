@@ -250,7 +250,9 @@ async def write_planned(
         elif isinstance(action, AddCc):
             await effects.add_cc(session, ticket, follow_up, action.user_id)
         elif isinstance(action, Notify):
-            problem = await effects.notify(session, ticket, action, settings=settings, now=now)
+            problem = await effects.notify(
+                session, ticket, follow_up, action, rule=f"{kind} {rule.id}"
+            )
         elif isinstance(action, CallWebhook):
             problem = await effects.call_webhook(
                 session, ticket, action, settings=settings, now=now

@@ -10,30 +10,26 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.automation.actions import AddNote, CallWebhook, Notify, PublicReply
 from helpdesk_api.automation.wording import render_text, sample_for
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.settings import Settings
-from helpdesk_api.mail.outgoing import InvalidAddress, OutboundRecipient, OutgoingMail, enqueue
+from helpdesk_api.mail.outgoing import sending_mailbox
 from helpdesk_api.models import (
-    GroupMembership,
-    IdentityKind,
-    Role,
     Ticket,
     User,
-    UserIdentity,
     Webhook,
     WebhookDelivery,
 )
 from helpdesk_api.notifications.building import build_context
+from helpdesk_api.notifications.events import NotificationEvent
+from helpdesk_api.notifications.requests import NoticeRequest
 from helpdesk_api.notifications.templates import TemplateProblem
 from helpdesk_api.tickets import ChangeSet, NewComment, add_ccs, add_comment
 from helpdesk_api.webhooks.service import payload_bytes
 
-RULE_NOTICE = "rule_notice"  # outbound_emails.kind of a rule's notify action
 RULE_WEBHOOK = "trigger.webhook"  # the envelope ``type`` of a rule's call_webhook
 
 
@@ -113,78 +109,23 @@ async def public_reply(
     return None
 
 
-async def _recipients(session: AsyncSession, ticket: Ticket, action: Notify) -> list[User]:
-    if action.recipient == "requester":
-        ids = [ticket.requester_id]
-    elif action.recipient == "assignee":
-        ids = [ticket.assignee_id] if ticket.assignee_id is not None else []
-    elif action.recipient == "user":
-        ids = [action.user_id] if action.user_id is not None else []
-    elif ticket.group_id is None:
-        ids = []
-    else:
-        ids = list(
-            await session.scalars(
-                select(GroupMembership.user_id).where(GroupMembership.group_id == ticket.group_id)
-            )
-        )
-    if not ids:
-        return []
-    staff = action.recipient != "requester"
-    statement = select(User).where(User.id.in_(ids), User.is_active).order_by(User.id)
-    if staff:
-        statement = statement.where(User.role.in_((Role.agent, Role.admin)))
-    return list(await session.scalars(statement))
-
-
 async def notify(
-    session: AsyncSession,
-    ticket: Ticket,
-    action: Notify,
-    *,
-    settings: Settings,
-    now: datetime,
+    session: AsyncSession, ticket: Ticket, changes: ChangeSet, action: Notify, *, rule: str
 ) -> str | None:
-    """One e-mail per recipient, each in their own language and view of the ticket (the
-    requester sees customer labels). Nobody to tell (no assignee yet) is not an error."""
-    recipients = await _recipients(session, ticket, action)
-    if not recipients:
-        return None
-    addresses = dict(
-        (
-            await session.execute(
-                select(UserIdentity.user_id, UserIdentity.value).where(
-                    UserIdentity.user_id.in_([u.id for u in recipients]),
-                    UserIdentity.kind == IdentityKind.email,
-                    UserIdentity.is_primary,
-                )
-            )
-        ).all()
+    """Asks the round's notification stage to send it (after the SLA stage, so it can tell
+    the due times): each recipient in their own language and view of the ticket."""
+    if await sending_mailbox(session, ticket.id) is None:
+        return "no active mailbox to send from"
+    changes.notices.append(
+        NoticeRequest(
+            recipient=action.recipient,
+            rule=rule,
+            user_id=action.user_id,
+            subject=action.subject,
+            body=action.body,
+            template=NotificationEvent(action.template) if action.template else None,
+        )
     )
-    for user in recipients:
-        address = addresses.get(user.id)
-        if address is None:
-            continue
-        context = await build_context(
-            session, settings, event=sample_for(action), ticket=ticket, recipient=user
-        )
-        try:
-            subject, text = render_text(action.body, context, subject=action.subject)
-        except TemplateProblem as exc:
-            return f"the notice does not render: {exc}"
-        mail = OutgoingMail(
-            kind=RULE_NOTICE,
-            recipient=OutboundRecipient(address, user.name, user.id),
-            subject=subject,
-            text=text,
-            ticket_id=ticket.id,
-            automatic=True,
-        )
-        try:
-            if await enqueue(session, mail, settings=settings, now=now) is None:
-                return "no active mailbox to send from"
-        except InvalidAddress:
-            continue  # an unusable address is the user's record, not the rule's fault
     return None
 
 

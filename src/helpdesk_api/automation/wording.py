@@ -47,8 +47,10 @@ def template_problems(action: Action) -> list[tuple[str, str]]:
     try:
         if isinstance(action, AddNote | PublicReply):
             render_text(action.body, context, strict=True)
-        elif isinstance(action, Notify):
-            subject, text = render_text(action.body, context, subject=action.subject, strict=True)
+        elif isinstance(action, Notify) and action.body is not None:
+            subject, text = render_text(
+                action.body, context, subject=action.subject or "-", strict=True
+            )
             if not subject.strip():
                 problems.append(("subject", "renders empty"))
             if not text.strip():

@@ -5,6 +5,8 @@ group's names, the mailbox) from the rows it is given; a customer notice never c
 private note (``ValueError``).
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 from sqlalchemy import select
@@ -16,9 +18,12 @@ from helpdesk_api.models import (
     EmailChannel,
     Group,
     Priority,
+    SlaMetric,
+    SlaMetricStatus,
     StatusCategory,
     Ticket,
     TicketComment,
+    TicketSlaMetric,
     TicketStatus,
     User,
 )
@@ -83,6 +88,26 @@ async def _name_of(session: AsyncSession, user_id: int | None, known: User) -> s
     return user.name if user is not None else None
 
 
+@dataclass(frozen=True)
+class DueTimes:
+    first_reply: datetime | None
+    resolution: datetime | None
+
+
+async def due_times(session: AsyncSession, ticket_id: int) -> DueTimes:
+    """When the running SLA clocks expect the first reply and the resolution (one query;
+    only the notices that tell them ask)."""
+    rows = await session.execute(
+        select(TicketSlaMetric.metric, TicketSlaMetric.breach_at).where(
+            TicketSlaMetric.ticket_id == ticket_id,
+            TicketSlaMetric.metric.in_((SlaMetric.first_reply, SlaMetric.resolution)),
+            TicketSlaMetric.status == SlaMetricStatus.active,
+        )
+    )
+    found = {row.metric: row.breach_at for row in rows}
+    return DueTimes(found.get(SlaMetric.first_reply), found.get(SlaMetric.resolution))
+
+
 async def build_context(
     session: AsyncSession,
     settings: Settings,
@@ -94,6 +119,7 @@ async def build_context(
     actor_name: str | None = None,
     previous_status: TicketStatus | None = None,
     locale: str | None = None,
+    due: DueTimes | None = None,
 ) -> NotificationContext:
     """The context of ``event`` about ``ticket`` for ``recipient``, in ``locale`` (default:
     ``recipient_locale``). Pass what the event tells (``NotificationEvent.description``):
@@ -129,6 +155,8 @@ async def build_context(
             group_name=group.name if group is not None else None,
             url=ticket_url(settings, ticket.id, audience),
             created_at=ticket.created_at,
+            first_reply_due_at=due.first_reply if due else None,
+            resolution_due_at=due.resolution if due else None,
         ),
         recipient=RecipientContext(
             name=recipient.name,

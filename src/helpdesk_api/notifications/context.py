@@ -8,7 +8,7 @@ is sanitised HTML.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +38,16 @@ class TicketContext(_Context):
         "workspace (agents'), from the settings; null when none is configured.",
     )
     created_at: datetime
+    first_reply_due_at: datetime | None = Field(
+        default=None,
+        description="When the SLA expects the first reply (acknowledgements and rules' "
+        "notices); `{{ ticket.first_reply_due_at|format_datetime }}`. Null without an SLA.",
+    )
+    resolution_due_at: datetime | None = Field(
+        default=None,
+        description="When the SLA expects the request solved (acknowledgements and rules' "
+        "notices). Null without an SLA.",
+    )
 
 
 class RecipientContext(_Context):
@@ -191,6 +201,8 @@ def sample_context(event: NotificationEvent, locale: str) -> NotificationContext
             url=f"https://support.example.com/{'requests' if customer else 'agent/tickets'}"
             f"/{SAMPLE_TICKET_ID}",
             created_at=_SAMPLE_CREATED,
+            first_reply_due_at=_SAMPLE_CREATED + timedelta(hours=4),
+            resolution_due_at=_SAMPLE_CREATED + timedelta(days=2),
         ),
         recipient=RecipientContext(
             name=s.requester if customer else s.agent, locale=locale, time_zone=s.time_zone

@@ -46,9 +46,16 @@ from helpdesk_api.models import (
     UserIdentity,
     Via,
 )
-from helpdesk_api.notifications.building import build_context
+from helpdesk_api.notifications.building import DueTimes, build_context, due_times
+from helpdesk_api.notifications.builtin import TemplateSource
 from helpdesk_api.notifications.events import NotificationEvent
-from helpdesk_api.notifications.templates import render
+from helpdesk_api.notifications.requests import RULE_NOTICE, NoticeRequest
+from helpdesk_api.notifications.templates import (
+    TemplateProblem,
+    render,
+    render_template,
+    subject_with_token,
+)
 from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets import TicketChange
 
@@ -95,8 +102,9 @@ class Notifier:
             None,
             actor.user_id,
         )
-        opened = change.created and (ticket.channel == Channel.email or ticket.group_id)
-        if not (replying or moved or assigned or opened):
+        opened = change.created and ticket.group_id is not None
+        requested = changes.notices
+        if not (replying or moved or assigned or opened or requested):
             return
         # Most changes tell nobody; and without a mailbox to send from nothing is rendered.
         mailbox = await sending_mailbox(session, ticket.id)
@@ -108,9 +116,10 @@ class Notifier:
             else None
         )
         send = _Sending(mailbox, change.now)
-        if change.created:
-            await self._acknowledge(session, ticket, comment, send)
+        if opened:
             await self._tell_group(session, ticket, comment, send, actor_id=actor.user_id)
+        for request in requested:
+            await self._requested(session, ticket, request, send)
         replied = replying and await self._public_reply(session, ticket, comment, send)
         if moved and not replied:
             await self._status_changed(session, change, send)
@@ -130,6 +139,7 @@ class Notifier:
         actor_name: str | None = None,
         previous_status: TicketStatus | None = None,
         thread: ThreadHeaders | None = None,
+        due: DueTimes | None = None,
     ) -> int:
         people = [u for u in recipients if u.is_active]
         addresses = await _email_addresses(session, [u.id for u in people])
@@ -147,6 +157,7 @@ class Notifier:
                 comment=comment,
                 actor_name=actor_name,
                 previous_status=previous_status,
+                due=due,
             )
             rendered = await render(session, event, context.recipient.locale, context)
             mail = OutgoingMail(
@@ -217,33 +228,89 @@ class Notifier:
             previous_status=previous,
         )
 
-    async def _acknowledge(
-        self,
-        session: AsyncSession,
-        ticket: Ticket,
-        comment: TicketComment | None,
-        send: "_Sending",
+    async def _requested(
+        self, session: AsyncSession, ticket: Ticket, request: NoticeRequest, send: "_Sending"
     ) -> None:
-        if ticket.channel != Channel.email or ticket.email_channel_id is None:
-            return
-        # Acknowledged from the mailbox the mail came to, if it still sends; else not at all.
-        if send.mailbox.id != ticket.email_channel_id or not send.mailbox.acknowledge:
-            return
-        source = (comment.source or {}).get("email", {}) if comment is not None else {}
-        if source.get("automatic"):
-            return
-        # The message is not yet linked to its ticket: answer it by its own Message-ID.
-        message_id = source.get("message_id")
-        thread = ThreadHeaders(message_id, [message_id]) if message_id else None
+        if request.template is NotificationEvent.acknowledgement:
+            await self._acknowledge(session, ticket, send)
+        elif request.template is not None:
+            logger.warning("rule notice with an unsupported template", extra={
+                "rule": request.rule, "template": request.template.value})  # fmt: skip
+        else:
+            await self._rule_notice(session, ticket, request, send)
+
+    async def _acknowledge(self, session: AsyncSession, ticket: Ticket, send: "_Sending") -> None:
+        """The automatic "we got your request" to the requester, with the SLA's due times.
+        Mail is answered from the mailbox it came to, if it still sends and acknowledges;
+        machine mail (auto-replies, lists, bounces) never is: mail loops."""
+        comment, thread = None, None
+        if ticket.channel == Channel.email and ticket.email_channel_id is not None:
+            if send.mailbox.id != ticket.email_channel_id or not send.mailbox.acknowledge:
+                return
+            comment = await session.scalar(
+                select(TicketComment)
+                .where(TicketComment.ticket_id == ticket.id)
+                .order_by(TicketComment.id)
+                .limit(1)
+            )
+            source = (comment.source or {}).get("email", {}) if comment is not None else {}
+            if source.get("automatic"):
+                return
+            # The message is not yet linked to its ticket: answer it by its own Message-ID.
+            message_id = source.get("message_id")
+            thread = ThreadHeaders(message_id, [message_id]) if message_id else None
         await self._send(
             session,
             NotificationEvent.acknowledgement,
             ticket,
             await _users(session, [ticket.requester_id]),
             send,
-            comment=comment,
+            comment=comment if comment is not None and comment.is_public else None,
             thread=thread,
+            due=await due_times(session, ticket.id),
         )
+
+    async def _rule_notice(
+        self, session: AsyncSession, ticket: Ticket, request: NoticeRequest, send: "_Sending"
+    ) -> None:
+        """A rule's own wording, to each recipient in their language and view of the ticket
+        (the requester sees customer labels). Wording that fails on this ticket is logged."""
+        customer = request.recipient == "requester"
+        event = NotificationEvent.status_changed if customer else NotificationEvent.ticket_assigned
+        recipients = await _rule_recipients(session, ticket, request)
+        addresses = await _email_addresses(session, [u.id for u in recipients])
+        due = await due_times(session, ticket.id) if recipients else None
+        for user in recipients:
+            address = addresses.get(user.id)
+            if address is None or request.subject is None or request.body is None:
+                continue
+            context = await build_context(
+                session, self.settings, event=event, ticket=ticket, recipient=user, due=due
+            )
+            try:
+                subject, text, _ = render_template(
+                    TemplateSource(request.subject, request.body, None),
+                    context,
+                    locale=context.recipient.locale,
+                )
+            except TemplateProblem as problem:
+                details = {"rule": request.rule, "ticket_id": ticket.id, "error": str(problem)}
+                logger.warning("a rule's notice did not render", extra=details)
+                return
+            mail = OutgoingMail(
+                kind=RULE_NOTICE,
+                recipient=OutboundRecipient(address, user.name, user.id),
+                subject=subject_with_token(subject, event, ticket.id),
+                text=text,
+                ticket_id=ticket.id,
+                automatic=True,
+            )
+            try:
+                await enqueue(session, mail, settings=self.settings, now=send.now,
+                              channel=send.mailbox)  # fmt: skip
+            except InvalidAddress:
+                logger.warning("notification skipped: unusable address",
+                               extra={"user_id": user.id, "ticket_id": ticket.id})  # fmt: skip
 
     async def _tell_group(
         self,
@@ -291,6 +358,27 @@ class Notifier:
             send,
             actor_name=actor_name,
         )
+
+
+async def _rule_recipients(
+    session: AsyncSession, ticket: Ticket, request: NoticeRequest
+) -> list[User]:
+    """Active recipients; staff only, except the requester. Nobody (no assignee yet) is fine."""
+    if request.recipient == "requester":
+        return await _users(session, [ticket.requester_id])
+    if request.recipient == "assignee":
+        ids = [ticket.assignee_id] if ticket.assignee_id is not None else []
+    elif request.recipient == "user":
+        ids = [request.user_id] if request.user_id is not None else []
+    elif ticket.group_id is None:
+        ids = []
+    else:
+        ids = list(
+            await session.scalars(
+                select(GroupMembership.user_id).where(GroupMembership.group_id == ticket.group_id)
+            )
+        )
+    return [u for u in await _users(session, ids) if u.role != Role.customer]
 
 
 def _wants(user: User, event: NotificationEvent) -> bool:

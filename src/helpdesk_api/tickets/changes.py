@@ -29,6 +29,9 @@ class ChangeSet:
     # The writer answers every linked ticket itself (a reply to all, a merge): a problem's
     # change must not be copied to its incidents a second time.
     reaches_linked: bool = False
+    # Notices a rule asked for (``notifications.NoticeRequest``), sent by this round's
+    # notification stage: after the SLA stage, so they can tell the round's due times.
+    notices: list[Any] = field(default_factory=list)
 
     def set(self, ticket: Ticket, name: str, value: Any, *, field_name: str | None = None) -> bool:
         """Assign ``ticket.name = value`` and remember it, if it differs."""
