@@ -37,8 +37,8 @@ LOCK_SQL = (
 SOURCE_COMMENTS_SQL = (
     "SELECT ticket_comments.ticket_id, ticket_comments.author_id, ticket_comments.body, "
     "ticket_comments.html_body, ticket_comments.is_public, ticket_comments.via, "
-    "ticket_comments.created_at, ticket_comments.id FROM ticket_comments "
-    "WHERE ticket_comments.ticket_id IN ({ids}) "
+    "ticket_comments.source, ticket_comments.created_at, ticket_comments.id "
+    "FROM ticket_comments WHERE ticket_comments.ticket_id IN ({ids}) "
     "ORDER BY ticket_comments.created_at, ticket_comments.id"
 )
 ATTACHMENTS_SQL = (
@@ -79,7 +79,8 @@ async def create_ticket(
             "status_category": status["category"], "priority": priority,
             "priority_rank": PRIORITY_RANK[priority], "impact": None, "urgency": None,
             "type": None, "due_at": None, "channel": "api", "tags": tags, "external_id": None,
-            "is_public": True, "created_at": now, "updated_at": now, "status_changed_at": now,
+            "locale": None, "email_channel_id": None, "is_public": True, "created_at": now,
+            "updated_at": now, "status_changed_at": now,
             "solved_at": None, "first_agent_reply_at": None, "last_public_comment_at": now,
             "comment_count": 1, "sla_next_breach_at": None, "version": 1,
             "merged_into_id": None,
@@ -352,7 +353,7 @@ async def _copy_conversations(r: Request, target: _Change, source_ids: list[int]
     copies = [
         await insert_comment(
             r, target.ticket["id"], c["body"], public=c["is_public"], via=VIA,
-            author_id=c["author_id"], created_at=c["created_at"],
+            author_id=c["author_id"], created_at=c["created_at"], copy=True,
         )
         for c in comments
     ]  # fmt: skip
