@@ -310,6 +310,32 @@ async def run_triggers(r: Request) -> None:
         _trigger_set_version[0] = version
 
 
+_MAILBOX_COLUMNS = ", ".join(
+    f"email_channels.{c}"
+    for c in (
+        "name", "address", "display_name", "group_id", "is_active", "acknowledge", "imap_host",
+        "imap_port", "imap_security", "imap_username", "imap_password", "imap_folder",
+        "imap_archive_folder", "imap_uid_validity", "imap_last_uid", "imap_checked_at",
+        "imap_error", "created_at", "updated_at", "version", "id",
+    )
+)  # fmt: skip
+SENDING_MAILBOX_SQL = (
+    f"SELECT {_MAILBOX_COLUMNS} FROM email_channels WHERE email_channels.is_active "
+    "ORDER BY CASE WHEN (email_channels.id = (SELECT tickets.email_channel_id FROM tickets "
+    "WHERE tickets.id = $1::BIGINT)) THEN $2::INTEGER ELSE $3::INTEGER END, email_channels.id "
+    "LIMIT $4::INTEGER"
+)
+
+
+async def notify(r: Request, ticket_id: int) -> None:
+    """helpdesk_api.notifications.reactions at Stage.notification, once it has decided that
+    someone is told (an agent's public reply, a status that notifies the requester, a new
+    ticket in a group): the sending mailbox (mail.outgoing.sending_mailbox). The floors
+    mirror a desk without mailboxes, where nothing more is rendered or queued."""
+    if await r.conn.fetchrow(SENDING_MAILBOX_SQL, ticket_id, 0, 1, 1) is not None:
+        raise RuntimeError("the floor mirrors a desk without mailboxes")
+
+
 async def read_ticket(
     conn: asyncpg.Connection, token_hash: bytes, ticket_id: int
 ) -> dict[str, Any]:

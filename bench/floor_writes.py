@@ -23,6 +23,7 @@ from bench.floor_sql import (
     comment_json,
     insert_audit,
     insert_comment,
+    notify,
     run_triggers,
     ticket_json,
 )
@@ -103,6 +104,8 @@ async def create_ticket(
         await insert_audit(r, t["id"], changes, comment["id"])
         await run_triggers(r)
         expected = await on_create(r, t)
+        if t["group_id"] is not None:  # the group's staff may want to hear of it
+            await notify(r, t["id"])
         result = ticket_json(t, status, expected)
         r.event("comment.created", t["id"], {"public": True, "comment": comment_json(comment)},
                 public=True)  # fmt: skip
@@ -192,6 +195,10 @@ class _Change:
             else:
                 self.expected = None
             self.expected_known = True
+        # The notification stage: decided from the change (statuses read once per request).
+        notifying = moved is not None and (await r.status(t["status_id"]))["notify_requester"]
+        if reply == "agent" or notifying:
+            await notify(r, t["id"])
         status = await r.status(t["status_id"])
         if not self.expected_known:
             row = await r.conn.fetchrow(EXPECTED_REPLIES_SQL, FIRST_REPLY, t["id"])
