@@ -168,17 +168,17 @@ class Request:
             await self.conn.execute(TOKEN_TOUCH_SQL, self.now, row["id"], stale_before)
         self.actor_id = row["user_id"]
 
-    async def status(self, status_id: int) -> asyncpg.Record:
+    async def all_statuses(self) -> dict[int, asyncpg.Record]:
         if not self.statuses:
             self.statuses = {s["id"]: s for s in await self.conn.fetch(STATUSES_SQL)}
-        return self.statuses[status_id]
+        return self.statuses
+
+    async def status(self, status_id: int) -> asyncpg.Record:
+        return (await self.all_statuses())[status_id]
 
     async def default_status(self, category: str) -> asyncpg.Record:
-        if not self.statuses:
-            self.statuses = {s["id"]: s for s in await self.conn.fetch(STATUSES_SQL)}
-        return next(
-            s for s in self.statuses.values() if s["category"] == category and s["is_default"]
-        )
+        statuses = await self.all_statuses()
+        return next(s for s in statuses.values() if s["category"] == category and s["is_default"])
 
     def event(
         self, kind: str, ticket_id: int, data: dict[str, Any], *, public: bool, via: str = "api"
