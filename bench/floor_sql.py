@@ -273,7 +273,10 @@ async def insert_comment(
         values = [v for k, v in comment.items() if k != "source"]
         comment["id"] = await r.conn.fetchval(INSERT_COPY_SQL, *values)
     else:
-        comment["id"] = await r.conn.fetchval(INSERT_COMMENT_SQL, *comment.values())
+        # The ORM binds a None source as the JSON null ('null'), not SQL NULL, as JSONB does
+        # unless none_as_null is set: the floor writes the same value.
+        values = [json.dumps(v) if k == "source" else v for k, v in comment.items()]
+        comment["id"] = await r.conn.fetchval(INSERT_COMMENT_SQL, *values)
     return comment
 
 
