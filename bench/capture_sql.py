@@ -110,16 +110,46 @@ def logged_service(
         pg.psql(" ".join(f'ALTER DATABASE "{database}" RESET {k};' for k in settings))
 
 
+_ENDS = ("COMMIT;", "ROLLBACK;")
+
+
 def logged_request(
-    pg: BenchPostgres, client: httpx.Client, method: str, path: str, body: Any
+    pg: BenchPostgres,
+    client: httpx.Client,
+    method: str,
+    path: str,
+    body: Any,
+    *,
+    until_transaction_end: bool = False,
 ) -> tuple[httpx.Response, str]:
-    """One request and what the PostgreSQL log gained meanwhile."""
+    """One request and what the PostgreSQL log gained meanwhile.
+
+    The log is written asynchronously: by default this waits 0.3 s for it. With
+    ``until_transaction_end`` (statements logged with ``log_statement = all``) it reads as
+    soon as the last statement logged is a COMMIT or ROLLBACK and the log has not grown for
+    one more poll (a statement sent after the commit would still be caught within it), and
+    gives up after 5 s: a fraction of the fixed wait for the check's hundreds of requests."""
     offset = pg.log_path.stat().st_size
     response = client.request(method, path, json=body)
-    time.sleep(0.3)  # the log is written asynchronously
+    if not until_transaction_end:
+        time.sleep(0.3)
+        return response, _read_from(pg, offset)
+    deadline = time.monotonic() + 5
+    seen = ""
+    while True:
+        time.sleep(0.03)
+        chunk = _read_from(pg, offset)
+        sent = statements(chunk)
+        ended = bool(sent) and sent[-1][0] in _ENDS
+        if (ended and chunk == seen) or time.monotonic() > deadline:
+            return response, chunk
+        seen = chunk
+
+
+def _read_from(pg: BenchPostgres, offset: int) -> str:
     with pg.log_path.open("rb") as handle:
         handle.seek(offset)
-        return response, handle.read().decode("utf-8", "replace")
+        return handle.read().decode("utf-8", "replace")
 
 
 def capture(
@@ -138,7 +168,9 @@ def capture(
             method, path, body = make(rng, ctx)
             client.request(method, path, json=body)  # warm
             method, path, body = make(rng, ctx)
-            response, chunk = logged_request(pg, client, method, path, body)
+            response, chunk = logged_request(
+                pg, client, method, path, body, until_transaction_end=True
+            )
             if response.status_code >= 400:
                 raise RuntimeError(f"{scenario}: {method} {path} {response.status_code}")
             found[f"{scenario}: {method} {path}"] = statements(chunk)
@@ -225,7 +257,9 @@ def check(
                         answers = []
                         for client, (rng, ctx) in zip((service, bare), sides, strict=True):
                             method, path, body = SCENARIOS[scenario](rng, ctx)
-                            response, chunk = logged_request(pg, client, method, path, body)
+                            response, chunk = logged_request(
+                                pg, client, method, path, body, until_transaction_end=True
+                            )
                             answers.append((response, [sql for sql, _ in statements(chunk)]))
                         code = answers[0][0].status_code
                         codes[code] = codes.get(code, 0) + 1

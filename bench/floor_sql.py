@@ -41,7 +41,8 @@ TOKEN_TOUCH_SQL = (
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 _USER_COLUMNS = (
     "users.name, users.role, users.is_active, users.password_hash, users.ticket_access, "
-    "users.locale, users.time_zone, users.notes, users.organization_id, users.tags, "
+    "users.locale, users.time_zone, users.notification_settings, users.notes, "
+    "users.organization_id, users.tags, "
     "users.version, users.id, users.created_at, users.updated_at"
 )
 USER_BY_IDENTITY_SQL = (
@@ -51,8 +52,8 @@ USER_BY_IDENTITY_SQL = (
 _STATUS_COLUMNS = (
     "ticket_statuses.category, ticket_statuses.agent_label, ticket_statuses.customer_label, "
     "ticket_statuses.description, ticket_statuses.is_default, ticket_statuses.is_active, "
-    "ticket_statuses.position, ticket_statuses.version, ticket_statuses.id, "
-    "ticket_statuses.created_at, ticket_statuses.updated_at"
+    "ticket_statuses.notify_requester, ticket_statuses.position, ticket_statuses.version, "
+    "ticket_statuses.id, ticket_statuses.created_at, ticket_statuses.updated_at"
 )
 STATUSES_SQL = f"SELECT {_STATUS_COLUMNS} FROM ticket_statuses"
 STATUS_FOR_KEY_SHARE_SQL = (
@@ -66,7 +67,8 @@ TICKET_COLUMNS = {
     "status_id": "BIGINT", "status_category": "VARCHAR", "priority": "VARCHAR",
     "priority_rank": "SMALLINT", "impact": "VARCHAR", "urgency": "VARCHAR", "type": "VARCHAR",
     "due_at": TS, "channel": "VARCHAR", "tags": "VARCHAR(100)[]", "external_id": "VARCHAR",
-    "is_public": "BOOLEAN", "created_at": TS, "updated_at": TS, "status_changed_at": TS,
+    "locale": "VARCHAR", "email_channel_id": "BIGINT", "is_public": "BOOLEAN", "created_at": TS,
+    "updated_at": TS, "status_changed_at": TS,
     "solved_at": TS, "first_agent_reply_at": TS, "last_public_comment_at": TS,
     "comment_count": "BIGINT", "sla_next_breach_at": TS, "version": "BIGINT",
     "merged_into_id": "BIGINT",
@@ -100,6 +102,13 @@ TAG_COUNTS_SQL = """
         + (SELECT delta FROM changes WHERE changes.tag = excluded.tag)
 """
 INSERT_COMMENT_SQL = (
+    "INSERT INTO ticket_comments (ticket_id, author_id, body, html_body, is_public, via, "
+    "source, created_at) VALUES ($1::BIGINT, $2::BIGINT, $3::VARCHAR, $4::VARCHAR, "
+    f"$5::BOOLEAN, $6::VARCHAR, $7::JSONB, $8::{TS}) RETURNING ticket_comments.id"
+)
+# A merge's copy of a comment (helpdesk_api.tickets.comments.copy_history) leaves source unset,
+# so the ORM's INSERT names no source column.
+INSERT_COPY_SQL = (
     "INSERT INTO ticket_comments (ticket_id, author_id, body, html_body, is_public, via, "
     "created_at) VALUES ($1::BIGINT, $2::BIGINT, $3::VARCHAR, $4::VARCHAR, $5::BOOLEAN, "
     f"$6::VARCHAR, $7::{TS}) RETURNING ticket_comments.id"
@@ -159,17 +168,17 @@ class Request:
             await self.conn.execute(TOKEN_TOUCH_SQL, self.now, row["id"], stale_before)
         self.actor_id = row["user_id"]
 
-    async def status(self, status_id: int) -> asyncpg.Record:
+    async def all_statuses(self) -> dict[int, asyncpg.Record]:
         if not self.statuses:
             self.statuses = {s["id"]: s for s in await self.conn.fetch(STATUSES_SQL)}
-        return self.statuses[status_id]
+        return self.statuses
+
+    async def status(self, status_id: int) -> asyncpg.Record:
+        return (await self.all_statuses())[status_id]
 
     async def default_status(self, category: str) -> asyncpg.Record:
-        if not self.statuses:
-            self.statuses = {s["id"]: s for s in await self.conn.fetch(STATUSES_SQL)}
-        return next(
-            s for s in self.statuses.values() if s["category"] == category and s["is_default"]
-        )
+        statuses = await self.all_statuses()
+        return next(s for s in statuses.values() if s["category"] == category and s["is_default"])
 
     def event(
         self, kind: str, ticket_id: int, data: dict[str, Any], *, public: bool, via: str = "api"
@@ -240,6 +249,7 @@ def comment_json(comment: dict[str, Any]) -> dict[str, Any]:
         "via": comment["via"],
         "created_at": ts(comment["created_at"]),
         "attachments": [],
+        "source": None,  # staff see where a comment came from: none through the API
     }
 
 
@@ -252,12 +262,21 @@ async def insert_comment(
     via: str = "api",
     author_id: int | None = None,
     created_at: datetime | None = None,
+    copy: bool = False,
 ) -> dict[str, Any]:
     comment = {
         "ticket_id": ticket_id, "author_id": author_id or r.actor_id, "body": body,
-        "html_body": None, "is_public": public, "via": via, "created_at": created_at or r.now,
+        "html_body": None, "is_public": public, "via": via, "source": None,
+        "created_at": created_at or r.now,
     }  # fmt: skip
-    comment["id"] = await r.conn.fetchval(INSERT_COMMENT_SQL, *comment.values())
+    if copy:
+        values = [v for k, v in comment.items() if k != "source"]
+        comment["id"] = await r.conn.fetchval(INSERT_COPY_SQL, *values)
+    else:
+        # The ORM binds a None source as the JSON null ('null'), not SQL NULL, as JSONB does
+        # unless none_as_null is set: the floor writes the same value.
+        values = [json.dumps(v) if k == "source" else v for k, v in comment.items()]
+        comment["id"] = await r.conn.fetchval(INSERT_COMMENT_SQL, *values)
     return comment
 
 
@@ -292,6 +311,32 @@ async def run_triggers(r: Request) -> None:
         if await r.conn.fetch(ACTIVE_TRIGGERS_SQL):
             raise RuntimeError("the floor mirrors a desk without triggers")
         _trigger_set_version[0] = version
+
+
+_MAILBOX_COLUMNS = ", ".join(
+    f"email_channels.{c}"
+    for c in (
+        "name", "address", "display_name", "group_id", "is_active", "acknowledge", "imap_host",
+        "imap_port", "imap_security", "imap_username", "imap_password", "imap_folder",
+        "imap_archive_folder", "imap_uid_validity", "imap_last_uid", "imap_checked_at",
+        "imap_error", "created_at", "updated_at", "version", "id",
+    )
+)  # fmt: skip
+SENDING_MAILBOX_SQL = (
+    f"SELECT {_MAILBOX_COLUMNS} FROM email_channels WHERE email_channels.is_active "
+    "ORDER BY CASE WHEN (email_channels.id = (SELECT tickets.email_channel_id FROM tickets "
+    "WHERE tickets.id = $1::BIGINT)) THEN $2::INTEGER ELSE $3::INTEGER END, email_channels.id "
+    "LIMIT $4::INTEGER"
+)
+
+
+async def notify(r: Request, ticket_id: int) -> None:
+    """helpdesk_api.notifications.reactions at Stage.notification, once it has decided that
+    someone is told (an agent's public reply, a status that notifies the requester, a new
+    ticket in a group): the sending mailbox (mail.outgoing.sending_mailbox). The floors
+    mirror a desk without mailboxes, where nothing more is rendered or queued."""
+    if await r.conn.fetchrow(SENDING_MAILBOX_SQL, ticket_id, 0, 1, 1) is not None:
+        raise RuntimeError("the floor mirrors a desk without mailboxes")
 
 
 async def read_ticket(

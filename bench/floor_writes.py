@@ -23,6 +23,7 @@ from bench.floor_sql import (
     comment_json,
     insert_audit,
     insert_comment,
+    notify,
     run_triggers,
     ticket_json,
 )
@@ -37,8 +38,8 @@ LOCK_SQL = (
 SOURCE_COMMENTS_SQL = (
     "SELECT ticket_comments.ticket_id, ticket_comments.author_id, ticket_comments.body, "
     "ticket_comments.html_body, ticket_comments.is_public, ticket_comments.via, "
-    "ticket_comments.created_at, ticket_comments.id FROM ticket_comments "
-    "WHERE ticket_comments.ticket_id IN ({ids}) "
+    "ticket_comments.source, ticket_comments.created_at, ticket_comments.id "
+    "FROM ticket_comments WHERE ticket_comments.ticket_id IN ({ids}) "
     "ORDER BY ticket_comments.created_at, ticket_comments.id"
 )
 ATTACHMENTS_SQL = (
@@ -79,7 +80,8 @@ async def create_ticket(
             "status_category": status["category"], "priority": priority,
             "priority_rank": PRIORITY_RANK[priority], "impact": None, "urgency": None,
             "type": None, "due_at": None, "channel": "api", "tags": tags, "external_id": None,
-            "is_public": True, "created_at": now, "updated_at": now, "status_changed_at": now,
+            "locale": None, "email_channel_id": None, "is_public": True, "created_at": now,
+            "updated_at": now, "status_changed_at": now,
             "solved_at": None, "first_agent_reply_at": None, "last_public_comment_at": now,
             "comment_count": 1, "sla_next_breach_at": None, "version": 1,
             "merged_into_id": None,
@@ -102,6 +104,8 @@ async def create_ticket(
         await insert_audit(r, t["id"], changes, comment["id"])
         await run_triggers(r)
         expected = await on_create(r, t)
+        if t["group_id"] is not None:  # the group's staff may want to hear of it
+            await notify(r, t["id"])
         result = ticket_json(t, status, expected)
         r.event("comment.created", t["id"], {"public": True, "comment": comment_json(comment)},
                 public=True)  # fmt: skip
@@ -191,6 +195,10 @@ class _Change:
             else:
                 self.expected = None
             self.expected_known = True
+        # The notification stage: decided from the change (statuses read once per request).
+        notifying = moved is not None and (await r.status(t["status_id"]))["notify_requester"]
+        if reply == "agent" or notifying:
+            await notify(r, t["id"])
         status = await r.status(t["status_id"])
         if not self.expected_known:
             row = await r.conn.fetchrow(EXPECTED_REPLIES_SQL, FIRST_REPLY, t["id"])
@@ -352,7 +360,7 @@ async def _copy_conversations(r: Request, target: _Change, source_ids: list[int]
     copies = [
         await insert_comment(
             r, target.ticket["id"], c["body"], public=c["is_public"], via=VIA,
-            author_id=c["author_id"], created_at=c["created_at"],
+            author_id=c["author_id"], created_at=c["created_at"], copy=True,
         )
         for c in comments
     ]  # fmt: skip
