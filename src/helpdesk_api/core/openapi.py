@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from helpdesk_api.core.errors import PROBLEM_MEDIA_TYPE
+from helpdesk_api.core.openapi_clients import request_defaults_described
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _CONDITIONAL = {
@@ -103,7 +104,7 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            app.openapi_schema = _add_webhooks(_polish(document))
+            app.openapi_schema = request_defaults_described(_add_webhooks(_polish(document)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
