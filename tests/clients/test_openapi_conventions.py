@@ -76,6 +76,17 @@ def test_request_defaults_stay_documented():
     assert "propagate" not in SCHEMAS["CommentCreate"].get("required", [])
 
 
+def test_a_schema_used_both_ways_with_defaults_is_published_twice():
+    # SLA conditions are written (PolicyCreate) and read (PolicyRead): the written side has
+    # its fields optional, the read side keeps what the server always sends.
+    assert "Conditions" not in SCHEMAS
+    written = SCHEMAS["Conditions-Input"]["properties"]["priority"]
+    read = SCHEMAS["Conditions-Output"]["properties"]["priority"]
+    assert "default" not in written
+    assert read["default"] == []
+    assert SCHEMAS["PolicyRead"]["properties"]["conditions"] == {"$ref": f"{REF}Conditions-Output"}
+
+
 def test_every_response_union_of_objects_has_a_discriminator():
     # A union of two object shapes (staff and customer views) must say which one a response
     # is, or a typed client cannot read a field only one of them has without a cast.

@@ -5,8 +5,13 @@ Request bodies: a property that has a ``default`` carries no ``default`` keyword
 read ``default`` as "always present" (openapi-typescript's ``defaultNonNullable``, on by
 default), so a field the server fills in when it is left out would become one the client must
 send. The value moves into the description instead, where people still read it.
+
+A schema that both a request body and a response use, and that has defaults, is published
+twice, as FastAPI does for models whose two sides differ: ``Name-Input`` (no defaults: fields
+may be left out) and ``Name-Output`` (as before: the server sends every field).
 """
 
+import copy
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -91,8 +96,59 @@ def _defaults_to_descriptions(schema: dict[str, Any]) -> None:
             prop["description"] = f"{description}\n\n{note}" if description else note
 
 
+def _has_defaults(schema: dict[str, Any]) -> bool:
+    return any(
+        "default" in prop
+        for part in _object_schemas(schema)
+        for prop in part.get("properties", {}).values()
+    )
+
+
+def _renamed(node: Any, names: dict[str, str]) -> Any:
+    """node with its references to the keys of names pointing at their values instead."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.removeprefix(_REF_PREFIX) in names:
+            node["$ref"] = _REF_PREFIX + names[ref.removeprefix(_REF_PREFIX)]
+        for value in node.values():
+            _renamed(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _renamed(value, names)
+    return node
+
+
+def _split_shared(document: dict[str, Any]) -> None:
+    """Publish each schema used on both sides that has defaults as -Input and -Output."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    requests, responses = request_schemas(document), response_schemas(document)
+    shared = requests & responses
+    split = {name for name in shared if _has_defaults(schemas[name])}
+    # A shared schema that uses a split one differs between the two sides as well.
+    while more := {name for name in shared - split if split & set(_refs(schemas[name]))}:
+        split |= more
+    if not split:
+        return
+    inputs = {name: f"{name}-Input" for name in split}
+    outputs = {name: f"{name}-Output" for name in split}
+    for name in split:
+        original = schemas.pop(name)
+        schemas[inputs[name]] = _renamed(copy.deepcopy(original), inputs)
+        schemas[outputs[name]] = _renamed(original, outputs)
+    for name in requests - shared:
+        _renamed(schemas[name], inputs)
+    for name in responses - shared:
+        _renamed(schemas[name], outputs)
+    for operation in _operations(document):
+        _renamed(operation.get("requestBody"), inputs)
+        _renamed(operation.get("parameters"), inputs)
+        _renamed(operation.get("responses"), outputs)
+    _renamed(document.get("webhooks"), outputs)
+
+
 def request_defaults_described(document: dict[str, Any]) -> dict[str, Any]:
     """Move every request-body property's ``default`` into its description (module doc)."""
+    _split_shared(document)
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     for name in request_schemas(document):
         _defaults_to_descriptions(schemas[name])
