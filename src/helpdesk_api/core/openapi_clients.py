@@ -146,8 +146,9 @@ def _split_shared(document: dict[str, Any]) -> None:
     _renamed(document.get("webhooks"), outputs)
 
 
-def request_defaults_described(document: dict[str, Any]) -> dict[str, Any]:
-    """Move every request-body property's ``default`` into its description (module doc)."""
+def for_generated_clients(document: dict[str, Any]) -> dict[str, Any]:
+    """Split the schemas both sides use with defaults, then move every request-body
+    property's ``default`` into its description (module doc)."""
     _split_shared(document)
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     for name in request_schemas(document):
