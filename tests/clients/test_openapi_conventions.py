@@ -143,3 +143,13 @@ def test_the_event_stream_documents_its_messages():
     stream = DOCUMENT["paths"]["/v1/events/stream"]["get"]["responses"]["200"]
     assert stream["content"]["text/event-stream"]["schema"] == {"$ref": f"{REF}EventRead"}
     assert "webhooks" in stream["description"]
+
+
+def test_no_two_schemas_share_a_title():
+    # openapi-python-client names its classes by title and drops both schemas of a clash
+    # (with every operation that uses them).
+    titles: dict[str, str] = {}
+    for name, schema in SCHEMAS.items():
+        title = schema.get("title", name)
+        assert title not in titles, f"{name} and {titles[title]} are both titled {title}"
+        titles[title] = name

@@ -135,6 +135,9 @@ def _split_shared(document: dict[str, Any]) -> None:
         original = schemas.pop(name)
         schemas[inputs[name]] = _renamed(copy.deepcopy(original), inputs)
         schemas[outputs[name]] = _renamed(original, outputs)
+        # Generators name classes by title (openapi-python-client refuses two of one name).
+        schemas[inputs[name]]["title"] = inputs[name]
+        schemas[outputs[name]]["title"] = outputs[name]
     for name in requests - shared:
         _renamed(schemas[name], inputs)
     for name in responses - shared:
