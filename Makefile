@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= $(or $(HELPDESK_HOST),127.0.0.1)
 PORT ?= $(or $(HELPDESK_PORT),8000)
 
-.PHONY: run test lint typecheck pytest openapi install install-dev clean dovecot
+.PHONY: run test lint typecheck pytest openapi install install-dev clean dovecot client-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ typecheck: install-dev
 
 # One process per core (at most four), each with its own PostgreSQL: the suite spends much of
 # its time waiting on real processes, so two cores run it in ~60 % of the serial time.
-pytest: install-dev dovecot
+pytest: install-dev dovecot client-tools
 	$(BIN)/pytest -n auto --maxprocesses 4
 
 # The checks run side by side (the suite waits on PostgreSQL and real processes much of the
@@ -54,11 +54,29 @@ dovecot:
 	    dovecot-imapd >/dev/null && \
 	  { service dovecot stop >/dev/null 2>&1 || true; }; }
 
+# The generated-client tests (tests/clients/) type-check a TypeScript client made by
+# openapi-typescript + openapi-fetch: the npm tools, at the exact versions of the committed
+# lock file, go into .cache/clients/ (gitignored). Node.js and npm are installed when missing
+# (as root, on Debian/Ubuntu), as for dovecot.
+CLIENT_TOOLS := .cache/clients
+$(CLIENT_TOOLS)/.installed: tests/clients/ts/package.json tests/clients/ts/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing nodejs and npm for the generated-client tests"; \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    nodejs npm >/dev/null; }
+	mkdir -p $(CLIENT_TOOLS)
+	cp tests/clients/ts/package.json tests/clients/ts/package-lock.json $(CLIENT_TOOLS)/
+	npm ci --prefix $(CLIENT_TOOLS) --no-audit --no-fund --loglevel=error
+	touch $@
+
+client-tools: $(CLIENT_TOOLS)/.installed
+
 openapi: install
 	$(BIN)/helpdesk-api openapi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache
 
 # Benchmarks, not part of `make test` (bench/README.md): `make bench` loads a million tickets
 # once (~4.5 min) and then runs in ~12 minutes; `make bench-quick` runs every scenario at 2,000

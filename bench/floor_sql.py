@@ -235,6 +235,7 @@ def ticket_json(
         "first_agent_reply_at": ts(t["first_agent_reply_at"]),
         "merged_into_id": t["merged_into_id"],
         "expected_first_reply_at": ts(expected_first_reply_at),
+        "view": "staff",
     }
 
 

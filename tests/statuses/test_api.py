@@ -221,9 +221,14 @@ async def test_customer_never_sees_agent_labels_or_descriptions(client):
         assert response.status_code == 200
         assert SECRET not in response.text
         assert "VEND-12" not in response.text
-    assert responses[2].json() == {"id": created["id"], "category": "open", "label": "In progress"}
+    assert responses[2].json() == {
+        "id": created["id"],
+        "category": "open",
+        "label": "In progress",
+        "view": "customer",
+    }
     for item in responses[0].json()["data"]:
-        assert set(item) == {"id", "category", "label"}
+        assert set(item) == {"id", "category", "label", "view"}
 
 
 async def test_staff_get_the_full_representation(client):

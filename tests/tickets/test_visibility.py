@@ -187,7 +187,19 @@ async def test_customer_ticket_representation_lists_only_public_fields(client, w
     assert set(ticket) == {
         "id", "subject", "requester_id", "organization_id", "status", "type", "channel",
         "created_at", "updated_at", "solved_at", "merged_into_id", "expected_first_reply_at",
+        "view",
     }  # fmt: skip
+    # `view` tells generated clients which shape this is; it names no staff-only field.
+    assert ticket["view"] == "customer"
+
+
+async def test_every_ticket_shape_says_whose_view_it_is(client, world):
+    staff = (await client.get(f"/v1/tickets/{world['ticket']['id']}", headers=ADMIN)).json()
+    listed = (await client.get("/v1/tickets", headers=world["requester"])).json()["data"]
+    assert staff["view"] == "staff"
+    assert "priority" in staff
+    assert [t["view"] for t in listed] == ["customer"] * len(listed)
+    assert not any("priority" in t or "assignee_id" in t for t in listed)
 
 
 async def test_private_note_attachment_names_do_not_leak_through_comment_lists(client, world):

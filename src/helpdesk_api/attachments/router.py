@@ -24,11 +24,26 @@ _UPLOAD_BODY: dict[str, Any] = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# Real media types first: a generator drops a response that is only */* (openapi-python-client
+# does), and application/octet-stream is the one every generator reads as bytes.
 _CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The file's bytes. Types a browser could run are served as "
-        "application/octet-stream with Content-Disposition: attachment.",
-        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The file's bytes, with the media type it was uploaded with in "
+        "Content-Type (`image/png`, `application/pdf`, …). Types a browser could run (HTML, "
+        "scripts, SVG, XML) are served as `application/octet-stream` with "
+        "`Content-Disposition: attachment`; images, audio, video and plain text are served "
+        "`inline`. Read the body as bytes (a Blob) whatever the type.",
+        "content": {
+            "application/octet-stream": _BINARY,
+            "image/*": _BINARY,
+            "audio/*": _BINARY,
+            "video/*": _BINARY,
+            "text/plain": _BINARY,
+            # Any other stored type (application/pdf, …), served as uploaded: listed last, so
+            # a generator that takes the first type it knows gets application/octet-stream.
+            "*/*": _BINARY,
+        },
     },
     304: {"description": "Not modified: the If-None-Match ETag is current"},
 }

@@ -1,5 +1,6 @@
 """Polish on FastAPI's generated document, so generated clients see the real error contract,
-and its ``webhooks`` section: the messages this service sends."""
+and its ``webhooks`` section: the messages this service sends. Last, ``openapi_clients``
+shapes the whole document for client generators."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from helpdesk_api.core.errors import PROBLEM_MEDIA_TYPE
+from helpdesk_api.core.openapi_clients import for_generated_clients
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _CONDITIONAL = {
@@ -103,7 +105,7 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            app.openapi_schema = _add_webhooks(_polish(document))
+            app.openapi_schema = for_generated_clients(_add_webhooks(_polish(document)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -2,7 +2,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -66,10 +66,23 @@ def _notifier(request: Request) -> EventNotifier:
     return notifier
 
 
+# Each message's `data` is one EventRead, as `GET /v1/events` lists them, so the schema is
+# EventRead's: a generated client gets the type to parse each message into.
+_STREAM_RESPONSE: dict[str, Any] = {
+    "description": "Server-Sent Events. Each event is `id: <cursor>`, `event: <type>` and "
+    "`data: <one EventRead as JSON>`; lines starting with `:` are keep-alives, and `retry:` "
+    "asks the client to reconnect later (with `Last-Event-ID`). An event's `data` is, for "
+    "staff, the payload of that type's message in the OpenAPI `webhooks` section (without "
+    "its `event_id` and `ticket_id`, which are on the event); customers get "
+    "`{comment, public}` for `comment.created` and `{ticket_id, status_category}` otherwise.",
+    "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/EventRead"}}},
+}
+
+
 @router.get(
     "/events/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+    responses={200: _STREAM_RESPONSE},
 )
 async def stream_events(
     request: Request,

@@ -160,7 +160,11 @@ async def get_inbound_email(
     return quarantine.to_read(await quarantine.get_inbound(session, channel, email_id))
 
 
-@router.get("/{channel_id}/inbound/{email_id}/raw", responses=_RAW_MESSAGE_RESPONSE)
+@router.get(
+    "/{channel_id}/inbound/{email_id}/raw",
+    response_class=RawResponse,
+    responses=_RAW_MESSAGE_RESPONSE,
+)
 async def get_inbound_email_raw(
     channel_id: ResourceId, email_id: ResourceId, session: DB, principal: Admin
 ) -> RawResponse:

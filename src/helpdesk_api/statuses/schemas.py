@@ -1,10 +1,10 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from helpdesk_api.core.pagination import Page
-from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.schemas import Presented, StrictModel, omittable, view_field
 from helpdesk_api.core.text import LinesOrEmpty, OneLine
 from helpdesk_api.models import Level, Priority, StatusCategory
 
@@ -55,7 +55,7 @@ class StatusUpdate(StrictModel):
     ] = omittable()
 
 
-class StatusRead(BaseModel):
+class StatusRead(Presented):
     """A ticket status as staff see it."""
 
     id: int
@@ -69,18 +69,20 @@ class StatusRead(BaseModel):
     position: int
     created_at: datetime
     updated_at: datetime
+    view: Literal["staff"] = view_field("staff")
 
 
-class StatusCustomerRead(BaseModel):
+class StatusCustomerRead(Presented):
     """A ticket status as customers see it: never the agent label or the description."""
 
     id: int
     category: StatusCategory
     label: str = Field(description="The customer-facing label.")
+    view: Literal["customer"] = view_field("customer")
 
 
-# Staff get the first shape, customers the second.
-StatusView = StatusRead | StatusCustomerRead
+# Staff get the first shape, customers the second; `view` tells them apart.
+StatusView = Annotated[StatusRead | StatusCustomerRead, Field(discriminator="view")]
 
 
 class StatusPage(Page[StatusView]):

@@ -62,7 +62,8 @@ async def expected_first_replies(
     return {ticket_id: due for ticket_id in wanted if (due := known[ticket_id]) is not None}
 
 
-_COMPUTED = ("status", "expected_first_reply_at")
+# Not columns: the status is joined, the due time computed, the view a constant.
+_COMPUTED = ("status", "expected_first_reply_at", "view")
 _STAFF_FIELDS = tuple(name for name in TicketRead.model_fields if name not in _COMPUTED)
 _CUSTOMER_FIELDS = tuple(name for name in CustomerTicketRead.model_fields if name not in _COMPUTED)
 

@@ -20,7 +20,6 @@ from helpdesk_api.tickets.schemas import (
     AuditPage,
     AuditRead,
     BulkTicketUpdate,
-    CustomerTicketRead,
     SimilarList,
     SimilarTicket,
     TagPage,
@@ -30,10 +29,10 @@ from helpdesk_api.tickets.schemas import (
     TicketPage,
     TicketRead,
     TicketUpdate,
+    TicketView,
 )
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=TransactionalRoute)
-TicketOut = TicketRead | CustomerTicketRead
 
 
 def _etag(ticket: Ticket) -> str:
@@ -119,7 +118,7 @@ async def list_tickets(
 @router.post("/tickets", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 async def create_ticket(
     data: TicketCreate, session: DB, principal: Authenticated, response: Response, now: Now
-) -> TicketOut:
+) -> TicketView:
     """Open a ticket with its first comment. Staff name the requester (`requester_id`, or
     `requester: {email, name}` to find or create the customer); a customer is the requester."""
     ticket = await service.create_ticket(session, principal, data, now=now)
@@ -141,7 +140,7 @@ async def bulk_update_tickets(
 @router.get("/tickets/{ticket_id}")
 async def get_ticket(
     ticket_id: ResourceId, session: DB, principal: Authenticated, response: Response
-) -> TicketOut:
+) -> TicketView:
     ticket = await service.get_visible_ticket(session, principal, ticket_id)
     response.headers["ETag"] = _etag(ticket)
     return await present_one(session, principal, ticket)
@@ -156,7 +155,7 @@ async def update_ticket(
     response: Response,
     now: Now,
     if_match: IfMatch = None,
-) -> TicketOut:
+) -> TicketView:
     """Change a ticket, optionally with a `comment` in the same transaction. Customers may
     only mark their own ticket solved (and add a public comment)."""
     ticket = await service.get_visible_ticket(session, principal, ticket_id, for_update=True)

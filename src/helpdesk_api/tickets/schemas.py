@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, model_va
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.params import Timestamp
-from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.schemas import Presented, StrictModel, omittable, view_field
 from helpdesk_api.core.text import OneLine
 from helpdesk_api.models import CcKind, Channel, Level, Priority, StatusCategory, TicketType
 from helpdesk_api.tickets.comment_schemas import CommentCreate
@@ -89,7 +89,7 @@ class StatusRef(BaseModel):
     label: str
 
 
-class TicketRead(BaseModel):
+class TicketRead(Presented):
     """A ticket as staff see it."""
 
     id: int
@@ -118,9 +118,10 @@ class TicketRead(BaseModel):
     expected_first_reply_at: datetime | None = Field(
         default=None, description="When the SLA's first reply is due, while it is awaited."
     )
+    view: Literal["staff"] = view_field("staff")
 
 
-class CustomerTicketRead(BaseModel):
+class CustomerTicketRead(Presented):
     """A ticket as its customers see it: no internal fields."""
 
     id: int
@@ -137,9 +138,14 @@ class CustomerTicketRead(BaseModel):
     expected_first_reply_at: datetime | None = Field(
         default=None, description="When to expect a first answer from the support team."
     )
+    view: Literal["customer"] = view_field("customer")
 
 
-class TicketPage(Page[TicketRead | CustomerTicketRead]):
+# What a route that both staff and customers reach returns: `view` tells the shapes apart.
+TicketView = Annotated[TicketRead | CustomerTicketRead, Field(discriminator="view")]
+
+
+class TicketPage(Page[TicketView]):
     pass
 
 

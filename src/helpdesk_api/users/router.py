@@ -17,7 +17,6 @@ from helpdesk_api.users.dependencies import UserId, VisibleUser
 from helpdesk_api.users.schemas import (
     IdentityCreate,
     IdentityRead,
-    MeRead,
     TokenCreate,
     TokenCreated,
     TokenPage,
@@ -25,6 +24,7 @@ from helpdesk_api.users.schemas import (
     UserPage,
     UserRead,
     UserUpdate,
+    UserView,
 )
 
 router = APIRouter(prefix="/v1/users", tags=["users"], route_class=TransactionalRoute)
@@ -60,9 +60,7 @@ async def create_user(
 
 
 @router.get("/{user_id}")
-async def get_user(
-    user: VisibleUser, principal: Authenticated, response: Response
-) -> UserRead | MeRead:
+async def get_user(user: VisibleUser, principal: Authenticated, response: Response) -> UserView:
     """Staff see the whole profile; customers (only themselves) see no staff-only fields."""
     service.USERS.set_etag(response, user)
     return service.to_read(user) if principal.is_staff else service.to_me(user)

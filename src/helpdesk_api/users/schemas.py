@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -13,7 +13,7 @@ from pydantic import (
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.params import Timestamp
-from helpdesk_api.core.schemas import StrictModel, omittable
+from helpdesk_api.core.schemas import Presented, StrictModel, omittable, view_field
 from helpdesk_api.core.text import LinesOrEmpty, OneLine
 from helpdesk_api.models import IdentityKind, Role, TicketAccess
 
@@ -93,7 +93,7 @@ class UserUpdate(StrictModel):
     notification_settings: NotificationSettings = omittable()
 
 
-class UserRead(BaseModel):
+class UserRead(Presented):
     """A user as staff see it."""
 
     id: int
@@ -114,9 +114,10 @@ class UserRead(BaseModel):
     identities: list[IdentityRead]
     created_at: datetime
     updated_at: datetime
+    view: Literal["staff"] = view_field("staff")
 
 
-class MeRead(BaseModel):
+class MeRead(Presented):
     """The caller's own profile; carries no staff-only fields."""
 
     id: int
@@ -127,6 +128,11 @@ class MeRead(BaseModel):
     time_zone: str | None
     identities: list[IdentityRead]
     organization_id: int | None = None
+    view: Literal["self"] = view_field("self")
+
+
+# `GET /v1/users/{id}`: staff get the whole profile, a customer their own; `view` tells which.
+UserView = Annotated[UserRead | MeRead, Field(discriminator="view")]
 
 
 TokenName = Annotated[str, Field(min_length=1, max_length=100)]
