@@ -29,6 +29,9 @@ class ChangeSet:
     # The writer answers every linked ticket itself (a reply to all, a merge): a problem's
     # change must not be copied to its incidents a second time.
     reaches_linked: bool = False
+    # Reactions that owe this ticket work they could not write in the round before (its
+    # follow-up was another actor's): they do it when this follow-up comes back round.
+    deferred: set[str] = field(default_factory=set)
 
     def set(self, ticket: Ticket, name: str, value: Any, *, field_name: str | None = None) -> bool:
         """Assign ``ticket.name = value`` and remember it, if it differs."""
