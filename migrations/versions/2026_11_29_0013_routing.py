@@ -2,8 +2,8 @@
 ticket's required skills, an organisation's account manager, and the index that counts an
 agent's open tickets.
 
-``group_memberships.last_routed_at`` is round robin's cursor, per member: the eligible member
-routed to least recently is next. ``ix_tickets_assignee_id_status_category`` lets routing
+``group_memberships.last_routed_turn`` is round robin's cursor, per member: the eligible
+member with the lowest turn (from ``routing_turn_seq``) is next. ``ix_tickets_assignee_id_status_category`` lets routing
 count each candidate's open tickets as index-only ranges, at any number of closed ones.
 
 Revision ID: 0013
@@ -55,9 +55,9 @@ def upgrade() -> None:
         "routing_max_open_per_agent IS NULL OR routing_max_open_per_agent > 0",
     )
     op.add_column(
-        "group_memberships",
-        sa.Column("last_routed_at", sa.DateTime(timezone=True), nullable=True),
+        "group_memberships", sa.Column("last_routed_turn", sa.BigInteger(), nullable=True)
     )
+    op.execute("CREATE SEQUENCE routing_turn_seq")
 
     op.add_column(
         "users",
@@ -116,7 +116,8 @@ def downgrade() -> None:
     op.drop_column("users", "availability")
     op.drop_column("users", "skills")
 
-    op.drop_column("group_memberships", "last_routed_at")
+    op.execute("DROP SEQUENCE routing_turn_seq")
+    op.drop_column("group_memberships", "last_routed_turn")
     op.drop_constraint(op.f("ck_groups_routing_max_open_per_agent"), "groups", type_="check")
     op.drop_constraint(op.f("ck_groups_routing_mode"), "groups", type_="check")
     op.drop_column("groups", "routing_match_language")

@@ -56,6 +56,8 @@ class GroupMembership(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    # When routing last gave this member a ticket of this group: round robin picks the
-    # eligible member who has waited longest (never routed to: first).
-    last_routed_at: Mapped[datetime | None]
+    # Round robin's cursor: the turn (``routing_turn_seq``, ever increasing) at which routing
+    # last gave this member a ticket of this group. The eligible member with the lowest turn
+    # (never routed to: first) is next. A sequence, not a time: routers serialised by their
+    # locks take turns in lock order, whatever time their requests started.
+    last_routed_turn: Mapped[int | None]

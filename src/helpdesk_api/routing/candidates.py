@@ -7,7 +7,6 @@ open category, however many solved and closed tickets an agent has.
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +40,7 @@ class Candidate:
     skills: frozenset[str]
     availability: str
     open_tickets: int
-    last_routed_at: datetime | None
+    last_routed_turn: int | None
 
 
 async def group_members(session: AsyncSession, group_id: int) -> list[Member]:
@@ -91,7 +90,7 @@ async def workload(
             User.id,
             User.skills,
             User.availability,
-            GroupMembership.last_routed_at,
+            GroupMembership.last_routed_turn,
             open_tickets.label("open_tickets"),
         )
         .join(GroupMembership, GroupMembership.user_id == User.id)
@@ -104,7 +103,9 @@ async def workload(
         .order_by(User.id)
     )
     return [
-        Candidate(r.id, frozenset(r.skills or ()), r.availability, r.open_tickets, r.last_routed_at)
+        Candidate(
+            r.id, frozenset(r.skills or ()), r.availability, r.open_tickets, r.last_routed_turn
+        )
         for r in rows
     ]
 
@@ -132,11 +133,15 @@ async def ticket_context(session: AsyncSession, ticket: Ticket) -> TicketContext
     return TicketContext(row.locale or ticket.locale, row.account_manager_id)
 
 
-async def mark_routed(session: AsyncSession, group_id: int, user_id: int, now: datetime) -> None:
-    """Round robin's cursor: this member waits longest next time only after the others."""
+TURN_SEQUENCE = "routing_turn_seq"
+
+
+async def mark_routed(session: AsyncSession, group_id: int, user_id: int) -> None:
+    """Round robin's cursor: this member goes to the back of the group's line. Taken under
+    the candidates' lock, so the turns follow the order routers held it."""
     await session.execute(
         update(GroupMembership)
         .where(GroupMembership.group_id == group_id, GroupMembership.user_id == user_id)
-        .values(last_routed_at=now)
+        .values(last_routed_turn=func.nextval(TURN_SEQUENCE))
         .execution_options(synchronize_session=False)
     )

@@ -1,23 +1,16 @@
 """Choosing among eligible agents: pure, so every rule has a plain unit test."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from helpdesk_api.models import RoutingMode
 from helpdesk_api.routing.candidates import Candidate
 from helpdesk_api.routing.outcome import Basis
 
-# Never routed to sorts first: a new member gets the next ticket.
-_NEVER = datetime.min.replace(tzinfo=UTC)
 
-
-def _waited(candidate: Candidate) -> tuple[bool, datetime, int]:
-    routed = candidate.last_routed_at
-    return (
-        routed is not None,
-        routed or _NEVER,
-        candidate.user_id,
-    )
+def _waited(candidate: Candidate) -> tuple[int, int]:
+    # Never routed to (no turn) sorts first: a new member gets the next ticket.
+    turn = candidate.last_routed_turn
+    return (-1 if turn is None else turn, candidate.user_id)
 
 
 def by_mode(candidates: Sequence[Candidate], mode: RoutingMode) -> Candidate:

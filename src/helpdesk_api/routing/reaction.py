@@ -36,6 +36,6 @@ async def route_on_change(session: AsyncSession, change: TicketChange) -> None:
         change.follow_up.deferred.add(_DEFERRED)
         return
     routed = ChangeSet()
-    await route_ticket(session, ticket, routed, actor=ROUTING_ACTOR, now=change.now)
+    await route_ticket(session, ticket, routed, actor=ROUTING_ACTOR)
     if routed:
         change.follow_up_by(ROUTING_ACTOR).changes.extend(routed.changes)

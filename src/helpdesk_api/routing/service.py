@@ -15,8 +15,6 @@ The steps, each one statement for the whole group:
 4. the account manager, the language and the mode choose among those below capacity.
 """
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.actor import Actor
@@ -46,7 +44,6 @@ async def route_ticket(
     changes: ChangeSet,
     *,
     actor: Actor,
-    now: datetime,
     group_id: int | None = None,
 ) -> RoutingOutcome:
     """Assign the locked, unassigned ``ticket`` to an agent of ``group_id`` (its own group
@@ -70,7 +67,7 @@ async def route_ticket(
     mode = RoutingMode(group.routing_mode)
     if mode is RoutingMode.manual:
         return RoutingOutcome(group.id, skipped=SkipReason.manual)
-    return await _route_in(session, ticket, changes, group, mode, actor=actor, now=now)
+    return await _route_in(session, ticket, changes, group, mode, actor=actor)
 
 
 async def _route_in(
@@ -81,7 +78,6 @@ async def _route_in(
     mode: RoutingMode,
     *,
     actor: Actor,
-    now: datetime,
 ) -> RoutingOutcome:
     async def fail(reason: FailureReason, detail: str) -> RoutingOutcome:
         return await _failed(session, ticket, actor, group.id, mode, reason, detail)
@@ -142,7 +138,7 @@ async def _route_in(
     )
     changes.set(ticket, "group_id", group.id)
     changes.set(ticket, "assignee_id", chosen.user_id)
-    await sql.mark_routed(session, group.id, chosen.user_id, now)
+    await sql.mark_routed(session, group.id, chosen.user_id)
     return RoutingOutcome(group.id, assignee_id=chosen.user_id, basis=basis)
 
 
