@@ -15,13 +15,13 @@ async def _create_at_once(client, group_id, n):
     return await asyncio.gather(*(make_ticket(client, group_id=group_id) for _ in range(n)))
 
 
-async def test_parallel_creates_never_overshoot_capacity(client):
+async def test_parallel_creates_never_overshoot_capacity(client, database_url):
     agents = [(await make_agent(client))[0] for _ in range(3)]
     group = await routed_group(client, "least_busy", *agents, max_open_per_agent=2)
     tickets = await _create_at_once(client, group, 10)
     per_agent = Counter(t["assignee_id"] for t in tickets)
     assert per_agent == {agents[0]: 2, agents[1]: 2, agents[2]: 2, None: 4}
-    reasons = [f["reason"] for f in await failures(client)]
+    reasons = [f["reason"] for f in await failures(database_url)]
     assert reasons == ["all_at_capacity"] * 4
 
 

@@ -3,6 +3,7 @@ manager, capacity, and why nobody (``assignment.failed``)."""
 
 from tests.factories import ADMIN, make_user
 from tests.routing.helpers import (
+    events_of,
     failures,
     make_agent,
     new_ticket,
@@ -44,7 +45,7 @@ async def test_least_busy_picks_the_fewest_open_tickets_across_groups(client):
     assert (await new_ticket(client, group))["assignee_id"] == a
 
 
-async def test_solved_and_closed_tickets_are_not_open_work(client):
+async def test_solved_and_closed_tickets_are_not_open_work(client, database_url):
     a, _ = await make_agent(client)
     b, _ = await make_agent(client)
     group = await routed_group(client, "least_busy", a, b, max_open_per_agent=1)
@@ -57,15 +58,15 @@ async def test_solved_and_closed_tickets_are_not_open_work(client):
     # b's pending ticket is open work: both are now at the limit of one.
     ticket = await new_ticket(client, group)
     assert ticket["assignee_id"] is None
-    assert [f["reason"] for f in await failures(client, ticket["id"])] == ["all_at_capacity"]
+    assert [f["reason"] for f in await failures(database_url, ticket["id"])] == ["all_at_capacity"]
 
 
-async def test_manual_group_routes_nobody_and_records_nothing(client):
+async def test_manual_group_routes_nobody_and_records_nothing(client, database_url):
     a, _ = await make_agent(client)
     group = await routed_group(client, "manual", a)
     ticket = await new_ticket(client, group)
     assert ticket["assignee_id"] is None
-    assert await failures(client, ticket["id"]) == []
+    assert await failures(database_url, ticket["id"]) == []
 
 
 async def test_a_ticket_created_with_an_assignee_keeps_them(client):
@@ -77,7 +78,7 @@ async def test_a_ticket_created_with_an_assignee_keeps_them(client):
     assert (await new_ticket(client, group))["assignee_id"] == a
 
 
-async def test_moving_a_ticket_into_a_routed_group_routes_it_and_audits_why(client):
+async def test_moving_a_ticket_into_a_routed_group_routes_it_and_audits_why(client, database_url):
     a, _ = await make_agent(client)
     group = await routed_group(client, "least_busy", a)
     ticket = await new_ticket(client, None)
@@ -95,9 +96,12 @@ async def test_moving_a_ticket_into_a_routed_group_routes_it_and_audits_why(clie
         },
         {"field": "assignee_id", "from": None, "to": a},
     ]
-    events = await client.get("/v1/events", params={"type": "ticket.assigned"}, headers=ADMIN)
-    assigned = [e for e in events.json()["data"] if e["ticket_id"] == ticket["id"]]
-    assert [e["data"]["ticket"]["assignee_id"] for e in assigned] == [a]
+    assigned = [
+        e
+        for e in await events_of(database_url, "ticket.assigned")
+        if e["ticket_id"] == ticket["id"]
+    ]
+    assert [(e["actor_via"], e["data"]["ticket"]["assignee_id"]) for e in assigned] == [("api", a)]
 
 
 async def test_unassigning_does_not_route_again(client):
@@ -116,14 +120,14 @@ async def test_away_and_offline_agents_are_passed_over(client):
     assert {(await new_ticket(client, group))["assignee_id"] for _ in range(3)} == {online}
 
 
-async def test_nobody_online_leaves_the_ticket_unassigned_and_says_why(client):
+async def test_nobody_online_leaves_the_ticket_unassigned_and_says_why(client, database_url):
     a, headers = await make_agent(client)
     await set_availability(client, headers, "away")
     group = await routed_group(client, "round_robin", a)
     ticket = await new_ticket(client, group)
     assert ticket["assignee_id"] is None
     assert ticket["group_id"] == group
-    [failure] = await failures(client, ticket["id"])
+    [failure] = await failures(database_url, ticket["id"])
     assert failure["reason"] == "none_online"
     assert failure["group_id"] == group
     assert failure["mode"] == "round_robin"
@@ -148,12 +152,12 @@ async def test_required_skills_pick_who_has_all_of_them(client):
         assert ticket["required_skills"] == ["product:router", "tier:2"]
 
 
-async def test_no_skill_match_is_the_reason_even_when_others_are_online(client):
+async def test_no_skill_match_is_the_reason_even_when_others_are_online(client, database_url):
     a, _ = await make_agent(client, skills=("lang:it",))
     group = await routed_group(client, "least_busy", a)
     ticket = await new_ticket(client, group, required_skills=["tier:3"])
     assert ticket["assignee_id"] is None
-    [failure] = await failures(client, ticket["id"])
+    [failure] = await failures(database_url, ticket["id"])
     assert failure["reason"] == "no_skill_match"
     assert failure["required_skills"] == ["tier:3"]
 
@@ -167,11 +171,11 @@ async def test_required_skills_set_later_route_on_a_move(client):
     assert moved["assignee_id"] == b
 
 
-async def test_a_group_without_agents_says_no_members(client):
+async def test_a_group_without_agents_says_no_members(client, database_url):
     light, _ = await make_agent(client, role="light_agent", availability=None)
     group = await routed_group(client, "round_robin", light)
     ticket = await new_ticket(client, group)
-    assert [f["reason"] for f in await failures(client, ticket["id"])] == ["no_members"]
+    assert [f["reason"] for f in await failures(database_url, ticket["id"])] == ["no_members"]
 
 
 async def test_deactivated_members_are_not_routed_to(client):
@@ -182,12 +186,12 @@ async def test_deactivated_members_are_not_routed_to(client):
     assert {(await new_ticket(client, group))["assignee_id"] for _ in range(2)} == {b}
 
 
-async def test_capacity_is_a_hard_limit(client):
+async def test_capacity_is_a_hard_limit(client, database_url):
     a, _ = await make_agent(client)
     group = await routed_group(client, "round_robin", a, max_open_per_agent=2)
     assignees = [(await new_ticket(client, group))["assignee_id"] for _ in range(3)]
     assert assignees == [a, a, None]
-    [failure] = await failures(client)
+    [failure] = await failures(database_url)
     assert failure["reason"] == "all_at_capacity"
 
 
@@ -264,17 +268,17 @@ async def test_an_offline_account_manager_is_passed_over(client):
     assert (await new_ticket(client, group, requester_id=vip["id"]))["assignee_id"] == a
 
 
-async def test_a_ticket_without_a_group_is_not_routed(client):
+async def test_a_ticket_without_a_group_is_not_routed(client, database_url):
     await make_agent(client)
     ticket = await new_ticket(client, None)
     assert ticket["assignee_id"] is None
-    assert await failures(client) == []
+    assert await failures(database_url) == []
 
 
-async def test_a_solved_ticket_is_not_routed(client):
+async def test_a_solved_ticket_is_not_routed(client, database_url):
     a, _ = await make_agent(client)
     group = await routed_group(client, "round_robin", a)
     ticket = await new_ticket(client, group, status_id=await status_id(client, "solved"))
     assert ticket["assignee_id"] is None
-    assert await failures(client) == []
+    assert await failures(database_url) == []
     assert (await get_ticket(client, ticket["id"]))["assignee_id"] is None

@@ -4,7 +4,7 @@ is refused (422/403 problem+json, with nothing written), and how they read back.
 import pytest
 
 from tests.factories import ADMIN, assert_problem, make_user, make_user_with_token
-from tests.routing.helpers import make_agent, routed_group
+from tests.routing.helpers import events_of, make_agent, routed_group
 from tests.tickets.factories import get_ticket, make_ticket
 
 DEFAULT_ROUTING = {
@@ -21,7 +21,7 @@ async def test_a_new_group_routes_manually(client):
     assert response.json()["routing"] == DEFAULT_ROUTING
 
 
-async def test_patching_routing_changes_only_the_fields_sent(client):
+async def test_patching_routing_changes_only_the_fields_sent(client, database_url):
     group = await routed_group(client, "round_robin", max_open_per_agent=5)
     response = await client.patch(
         f"/v1/groups/{group}",
@@ -30,8 +30,7 @@ async def test_patching_routing_changes_only_the_fields_sent(client):
     )
     assert response.status_code == 200, response.text
     assert response.json()["routing"] == {**DEFAULT_ROUTING, "mode": "least_busy"}
-    events = await client.get("/v1/events", params={"type": "group.updated"}, headers=ADMIN)
-    [event] = events.json()["data"]
+    [event] = await events_of(database_url, "group.updated")
     assert event["data"]["changes"] == [
         {"field": "routing.mode", "from": "round_robin", "to": "least_busy"},
         {"field": "routing.max_open_per_agent", "from": 5, "to": None},
@@ -125,7 +124,7 @@ async def test_agents_cannot_change_users_skills(client):
     assert_problem(response, 403)
 
 
-async def test_an_agent_sets_their_availability(client):
+async def test_an_agent_sets_their_availability(client, database_url):
     agent, headers = await make_agent(client, availability=None)
     assert (await client.get(f"/v1/users/{agent}", headers=ADMIN)).json()["availability"] == (
         "offline"
@@ -138,8 +137,7 @@ async def test_an_agent_sets_their_availability(client):
     assert response.json()["availability_changed_at"] is not None
     user = (await client.get(f"/v1/users/{agent}", headers=ADMIN)).json()
     assert user["availability"] == "away"
-    events = await client.get("/v1/events", params={"type": "user.updated"}, headers=ADMIN)
-    assert events.json()["data"][-1]["data"] == {
+    assert (await events_of(database_url, "user.updated"))[-1]["data"] == {
         "user_id": agent,
         "changes": [{"field": "availability", "from": "offline", "to": "away"}],
     }

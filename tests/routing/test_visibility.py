@@ -12,7 +12,7 @@ SECRET_SKILL = "product:zanzibar-9000"
 INTERNAL = ("required_skills", "skills", "availability", SECRET_SKILL)
 
 
-async def test_customers_see_no_routing_facts_anywhere(client):
+async def test_customers_see_no_routing_facts_anywhere(client, database_url):
     manager, _ = await make_agent(client, skills=(SECRET_SKILL,))
     organization = await client.post(
         "/v1/organizations",
@@ -29,7 +29,7 @@ async def test_customers_see_no_routing_facts_anywhere(client):
     unrouted = await make_ticket(
         client, requester_id=customer["id"], group_id=group, required_skills=["tier:9"]
     )
-    assert [f["reason"] for f in await failures(client, unrouted["id"])] == ["no_skill_match"]
+    assert [f["reason"] for f in await failures(database_url, unrouted["id"])] == ["no_skill_match"]
 
     responses = [
         await client.get(f"/v1/tickets/{routed['id']}", headers=headers),
