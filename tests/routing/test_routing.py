@@ -282,3 +282,16 @@ async def test_a_solved_ticket_is_not_routed(client, database_url):
     assert ticket["assignee_id"] is None
     assert await failures(database_url) == []
     assert (await get_ticket(client, ticket["id"]))["assignee_id"] is None
+
+
+async def test_a_bulk_move_routes_each_ticket_and_counts_the_ones_before(client, database_url):
+    a, _ = await make_agent(client)
+    b, _ = await make_agent(client)
+    group = await routed_group(client, "least_busy", a, b, max_open_per_agent=1)
+    ids = [(await new_ticket(client, None))["id"] for _ in range(3)]
+    response = await client.patch(
+        "/v1/tickets", json={"ids": ids, "changes": {"group_id": group}}, headers=ADMIN
+    )
+    assert response.status_code == 200, response.text
+    assert [t["assignee_id"] for t in response.json()["data"]] == [a, b, None]
+    assert [f["reason"] for f in await failures(database_url)] == ["all_at_capacity"]
