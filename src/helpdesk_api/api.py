@@ -17,6 +17,7 @@ from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
+from helpdesk_api.routing.router import router as routing_router
 from helpdesk_api.sla.router import router as sla_router
 from helpdesk_api.statuses.router import router as statuses_router
 from helpdesk_api.tickets.ccs_router import router as ccs_router
@@ -30,6 +31,7 @@ v1_routers = [
     users_router,
     organizations_router,
     groups_router,
+    routing_router,
     statuses_router,
     tickets_router,
     comments_router,

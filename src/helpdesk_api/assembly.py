@@ -16,6 +16,7 @@ from helpdesk_api.links.propagation import propagate_to_incidents
 from helpdesk_api.mail.imap import ImapPollJob
 from helpdesk_api.mail.sending import OutboxJob
 from helpdesk_api.notifications.reactions import Notifier
+from helpdesk_api.routing import route_on_change
 from helpdesk_api.sla.tasks import process_due_sla
 from helpdesk_api.sla.tracking import on_ticket_change as track_sla
 from helpdesk_api.tickets import SESSION_KEY, Stage, StagedReaction, TicketPipeline
@@ -29,6 +30,7 @@ def ticket_pipeline(settings: Settings) -> TicketPipeline:
         [
             # Its process cache of compiled triggers lives as long as this pipeline.
             StagedReaction(Stage.automation, TriggerReaction(settings)),
+            StagedReaction(Stage.routing, route_on_change),
             StagedReaction(Stage.sla, track_sla),
             StagedReaction(Stage.propagation, propagate_to_incidents),
             StagedReaction(Stage.notification, Notifier(settings)),

@@ -29,6 +29,7 @@ async def world(client):
         tags=["escalated_to_legal"],
         priority="urgent",
         external_id="crm-7",
+        required_skills=["tier:3"],
     )
     await comment(client, ticket["id"], ADMIN, body="We are looking into it.")
     note = await comment(client, ticket["id"], ADMIN, body=f"Note: {SECRET}", public=False)
@@ -48,7 +49,8 @@ async def test_customer_never_sees_private_notes_or_internal_fields(client, worl
     for response in responses:
         assert response.status_code == 200, response.text
         assert SECRET not in response.text
-        for internal in ("escalated_to_legal", "crm-7", "urgent", "assignee_id", "group_id"):
+        internal_fields = ("assignee_id", "group_id", "required_skills", "tier:3")
+        for internal in ("escalated_to_legal", "crm-7", "urgent", *internal_fields):
             assert internal not in response.text
     assert responses[3].json()["data"] == []
     assert [t["id"] for t in responses[4].json()["data"]] == [ticket_id]
@@ -99,6 +101,7 @@ async def test_staff_see_notes_and_internal_fields(client, world):
         ticket = (await client.get(f"/v1/tickets/{ticket_id}", headers=headers)).json()
         assert ticket["tags"] == ["escalated_to_legal"]
         assert ticket["priority"] == "urgent"
+        assert ticket["required_skills"] == ["tier:3"]
         found = await client.get("/v1/tickets?q=zanzibar", headers=headers)
         assert [t["id"] for t in found.json()["data"]] == [ticket_id]
 

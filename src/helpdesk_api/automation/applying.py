@@ -22,6 +22,7 @@ from helpdesk_api.automation.actions import (
     Notify,
     PlannedChange,
     PublicReply,
+    Route,
     SetAssignee,
     SetGroup,
     SetStatus,
@@ -41,6 +42,7 @@ from helpdesk_api.models import (
     User,
     Webhook,
 )
+from helpdesk_api.routing import SkipReason, route_ticket
 from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets import (
     ChangeSet,
@@ -109,10 +111,9 @@ class References:
             if action.webhook_id not in self.webhooks:
                 return f"webhook {action.webhook_id} does not exist or is disabled"
             return None
-        if isinstance(action, AddCc):
-            return None
-        # Routing is written by the routing package, which is not wired in yet.
-        return f"the action {action.action} is not supported yet"
+        # Route, and AddCc of a usable user: the writer decides (routing records
+        # assignment.failed when nobody fits, which is not the rule's fault).
+        return None
 
     def _may_work_in(self, assignee_id: int | None, group_id: int | None) -> bool:
         if assignee_id is None or group_id is None:
@@ -257,6 +258,12 @@ async def write_planned(
             problem = await effects.call_webhook(
                 session, ticket, action, settings=settings, now=now
             )
+        elif isinstance(action, Route):
+            outcome = await route_ticket(
+                session, ticket, follow_up, actor=actor, group_id=action.group_id
+            )
+            if outcome.skipped is SkipReason.manual:
+                problem = f"group {outcome.group_id} is routed manually"
         elif planned.field is Field.status_id:
             set_status(ticket, references.statuses[planned.after], follow_up, now)
         elif planned.field is Field.priority:

@@ -12,6 +12,7 @@ class EventType(StrEnum):
     ticket_updated = "ticket.updated"
     ticket_status_changed = "ticket.status_changed"
     ticket_assigned = "ticket.assigned"
+    assignment_failed = "assignment.failed"
     ticket_merged = "ticket.merged"
     ticket_linked = "ticket.linked"
     ticket_unlinked = "ticket.unlinked"

@@ -39,6 +39,11 @@ CATALOGUE: dict[EventType, EventSpec] = {
     T.ticket_assigned: EventSpec(
         "A ticket's assignee changed (also told as `ticket.updated`).", p.TicketChanged
     ),
+    T.assignment_failed: EventSpec(
+        "Routing found no agent for an unassigned ticket (on creation, a move into a routed "
+        "group, or a trigger's `route`); it stays unassigned. `reason` says why.",
+        p.AssignmentFailed,
+    ),
     T.ticket_merged: EventSpec("Tickets were merged into the target ticket.", p.TicketMerged),
     T.ticket_linked: EventSpec("Two tickets were linked.", p.TicketLinkChanged),
     T.ticket_unlinked: EventSpec("A link between two tickets was removed.", p.TicketLinkChanged),

@@ -14,9 +14,10 @@ from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.automation.schemas import TriggerRead
 from helpdesk_api.groups.schemas import GroupRead
 from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
-from helpdesk_api.models import CcKind, LinkKind, SlaMetric, StatusCategory
+from helpdesk_api.models import CcKind, LinkKind, RoutingMode, SlaMetric, StatusCategory
 from helpdesk_api.notifications.schemas import NotificationTemplateRead
 from helpdesk_api.organizations.schemas import OrganizationRead
+from helpdesk_api.routing import FailureReason
 from helpdesk_api.sla.schemas import CalendarRead, PolicyRead
 from helpdesk_api.statuses.schemas import MatrixCell, StatusRead
 from helpdesk_api.tickets.comment_schemas import CommentRead
@@ -69,6 +70,22 @@ class TicketChanged(Payload):
 class CcAdded(Payload):
     user_id: int
     kind: CcKind
+
+
+class AssignmentFailed(Payload):
+    """Routing found no agent: the ticket stays unassigned (in its group's queue)."""
+
+    ticket_id: int
+    group_id: int | None = Field(description="The group routing tried; null: none to try.")
+    mode: RoutingMode | None = Field(description="The group's routing mode, when it has one.")
+    reason: FailureReason = Field(
+        description="The first filter that left nobody: `no_group` (no active group), "
+        "`no_members` (no active agent or admin in it), `no_skill_match` (nobody has every "
+        "required skill), `none_online` (the skilled ones are away or offline), "
+        "`all_at_capacity` (the available ones are at `max_open_per_agent`)."
+    )
+    required_skills: list[str]
+    detail: str = Field(description="The same, in words, for people.")
 
 
 class TicketMerged(Payload):

@@ -14,8 +14,8 @@ from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
-from helpdesk_api.groups.schemas import GroupCreate, GroupRead, GroupUpdate
-from helpdesk_api.models import Group, GroupMembership, User
+from helpdesk_api.groups.schemas import GroupCreate, GroupRead, GroupUpdate, RoutingRead
+from helpdesk_api.models import Group, GroupMembership, RoutingMode, User
 from helpdesk_api.users import service as users_service
 from helpdesk_api.users.schemas import UserRead
 
@@ -37,8 +37,30 @@ async def is_member(session: AsyncSession, group_id: int, user_id: int) -> bool:
     )
 
 
+# The API's ``routing`` object, field by field, and the column that keeps each.
+ROUTING_COLUMNS = {
+    "mode": "routing_mode",
+    "respect_availability": "routing_respect_availability",
+    "max_open_per_agent": "routing_max_open_per_agent",
+    "match_language": "routing_match_language",
+}
+
+
 def to_read(group: Group) -> GroupRead:
-    return GroupRead.model_validate(group)
+    return GroupRead(
+        id=group.id,
+        name=group.name,
+        description=group.description,
+        is_active=group.is_active,
+        routing=RoutingRead(
+            mode=RoutingMode(group.routing_mode),
+            respect_availability=group.routing_respect_availability,
+            max_open_per_agent=group.routing_max_open_per_agent,
+            match_language=group.routing_match_language,
+        ),
+        created_at=group.created_at,
+        updated_at=group.updated_at,
+    )
 
 
 async def get_group(session: AsyncSession, group_id: int, *, for_update: bool = False) -> Group:
@@ -76,7 +98,8 @@ async def _flush(session: AsyncSession) -> None:
 
 async def create_group(session: AsyncSession, actor: Principal, data: GroupCreate) -> Group:
     await _ensure_name_free(session, data.name)
-    group = Group(name=data.name, description=data.description)
+    routing = {ROUTING_COLUMNS[name]: value for name, value in data.routing.model_dump().items()}
+    group = Group(name=data.name, description=data.description, **routing)
     session.add(group)
     await _flush(session)
     await session.refresh(group)
@@ -88,13 +111,22 @@ async def update_group(
     session: AsyncSession, actor: Principal, group: Group, data: GroupUpdate
 ) -> Group:
     fields = data.model_dump(exclude_unset=True)
+    routing = fields.pop("routing", {})
     changes = field_changes({name: getattr(group, name) for name in fields}, fields)
+    for name, value in routing.items():
+        column = ROUTING_COLUMNS[name]
+        if getattr(group, column) != value:
+            changes.append(
+                {"field": f"routing.{name}", "from": getattr(group, column), "to": value}
+            )
     if not changes:
         return group
     if "name" in fields:
         await _ensure_name_free(session, fields["name"], exclude_id=group.id)
     for change in changes:
-        setattr(group, change["field"], change["to"])
+        name = change["field"]
+        column = ROUTING_COLUMNS[name.removeprefix("routing.")] if "." in name else name
+        setattr(group, column, change["to"])
     await _flush(session)
     await session.refresh(group)
     await GROUPS.record_updated(

@@ -3,7 +3,7 @@
 from helpdesk_api.models.automation import Trigger, TriggerSetVersion
 from helpdesk_api.models.base import Base
 from helpdesk_api.models.event import Event
-from helpdesk_api.models.group import Group, GroupMembership
+from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
 from helpdesk_api.models.login_throttle import LoginThrottle
 from helpdesk_api.models.mail import (
@@ -42,8 +42,10 @@ from helpdesk_api.models.ticket import (
     Via,
 )
 from helpdesk_api.models.user import (
+    ASSIGNABLE_ROLES,
     STAFF_ROLES,
     ApiToken,
+    Availability,
     IdentityKind,
     Role,
     TicketAccess,
@@ -53,9 +55,11 @@ from helpdesk_api.models.user import (
 from helpdesk_api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery, WorkerCursor
 
 __all__ = [
+    "ASSIGNABLE_ROLES",
     "STAFF_ROLES",
     "ApiToken",
     "Attachment",
+    "Availability",
     "Base",
     "BusinessCalendar",
     "CcKind",
@@ -81,6 +85,7 @@ __all__ = [
     "PriorityMatrixCell",
     "PriorityRank",
     "Role",
+    "RoutingMode",
     "SlaMetric",
     "SlaMetricStatus",
     "SlaPolicy",

@@ -78,6 +78,7 @@ class Via(StrEnum):
     merge = "merge"
     problem = "problem"  # a problem's reply or solution copied to its incidents
     links = "links"  # one reply to a ticket and every ticket linked to it
+    routing = "routing"  # a group's routing assigned the ticket
 
 
 def _in(column: str, values: type[StrEnum]) -> str:
@@ -101,6 +102,8 @@ class Ticket(IdMixin, Base):
         Index("ix_tickets_status_category_updated_at", "status_category", "updated_at", "id"),
         Index("ix_tickets_status_id_updated_at", "status_id", "updated_at", "id"),
         Index("ix_tickets_assignee_id_updated_at", "assignee_id", "updated_at", "id"),
+        # Routing counts each candidate's open work: an index-only range per (agent, category).
+        Index("ix_tickets_assignee_id_status_category", "assignee_id", "status_category"),
         Index("ix_tickets_group_id_updated_at", "group_id", "updated_at", "id"),
         Index("ix_tickets_requester_id_updated_at", "requester_id", "updated_at", "id"),
         Index("ix_tickets_organization_id_updated_at", "organization_id", "updated_at", "id"),
@@ -127,6 +130,10 @@ class Ticket(IdMixin, Base):
     due_at: Mapped[datetime | None]
     channel: Mapped[str] = mapped_column(String(20))
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
+    # Staff-only: skills an agent needs to be routed this ticket (helpdesk_api.routing).
+    required_skills: Mapped[list[str]] = mapped_column(
+        ARRAY(String(100)), default=list, server_default="{}"
+    )
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # The language the customer wrote in (detected from a new e-mail ticket's text), for
     # notifications when the requester has no locale of their own.

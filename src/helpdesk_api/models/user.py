@@ -27,6 +27,16 @@ class Role(StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.admin, Role.agent, Role.light_agent})
+# Who may be assigned tickets (and so routed to, and hold skills and an availability).
+ASSIGNABLE_ROLES = frozenset({Role.admin, Role.agent})
+
+
+class Availability(StrEnum):
+    """An agent's presence, set by the agent (``PUT /v1/me/availability``)."""
+
+    online = "online"  # takes routed work
+    away = "away"  # signed in, not taking new work (a break, a meeting)
+    offline = "offline"  # not working
 
 
 class TicketAccess(StrEnum):
@@ -49,6 +59,7 @@ class User(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'agent', 'light_agent', 'customer')", name="role"),
         CheckConstraint("ticket_access IN ('all', 'groups')", name="ticket_access"),
+        CheckConstraint("availability IN ('online', 'away', 'offline')", name="availability"),
         Index("ix_users_role_id", "role", "id"),
         Index("ix_users_organization_id", "organization_id"),
     )
@@ -72,6 +83,13 @@ class User(IdMixin, TimestampMixin, Base):
     )
     # Segments such as "vip": SLA policies and routing rules match on them.
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
+    # Staff-only routing facts of agents: what they can handle ("lang:it", "product:x",
+    # "tier:2") and whether they take routed work now.
+    skills: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
+    availability: Mapped[str] = mapped_column(
+        String(10), default=Availability.offline, server_default=Availability.offline.value
+    )
+    availability_changed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     identities: Mapped[list["UserIdentity"]] = relationship(

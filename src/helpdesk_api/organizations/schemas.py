@@ -2,7 +2,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
@@ -39,6 +39,12 @@ TagList = Annotated[
 ]
 Notes = Annotated[str, Field(max_length=10_000), LinesOrEmpty]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+UserRef = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+ACCOUNT_MANAGER = (
+    "An active agent or admin who looks after this organisation: routing gives its tickets "
+    "to them, in groups they belong to, when they are eligible (available, below capacity, "
+    "skilled). Staff-only; always null for customers."
+)
 
 
 class OrganizationCreate(StrictModel):
@@ -48,6 +54,7 @@ class OrganizationCreate(StrictModel):
     tags: TagList = []
     notes: Notes | None = None
     external_id: ExternalId | None = None
+    account_manager_id: UserRef | None = Field(default=None, description=ACCOUNT_MANAGER)
 
 
 class OrganizationUpdate(StrictModel):
@@ -57,6 +64,7 @@ class OrganizationUpdate(StrictModel):
     tags: TagList = omittable()
     notes: Notes | None = None
     external_id: ExternalId | None = None
+    account_manager_id: UserRef | None = Field(default=None, description=ACCOUNT_MANAGER)
 
 
 class OrganizationRead(BaseModel):
@@ -69,6 +77,7 @@ class OrganizationRead(BaseModel):
     tags: list[str]
     notes: str | None = Field(description="Staff-only; always null for customers.")
     external_id: str | None
+    account_manager_id: int | None = Field(description=ACCOUNT_MANAGER)
     created_at: datetime
     updated_at: datetime
 

@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Conflict, NotFound
+from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.core.tags import normalize_tag, normalize_tags
-from helpdesk_api.models import Organization, Ticket, User
+from helpdesk_api.models import ASSIGNABLE_ROLES, Organization, Ticket, User
 from helpdesk_api.organizations.schemas import (
     OrganizationCreate,
     OrganizationRead,
@@ -23,7 +23,9 @@ from helpdesk_api.organizations.schemas import (
 from helpdesk_api.users import service as users_service
 from helpdesk_api.users.schemas import UserRead
 
-_FIELDS = ("name", "shared_tickets", "domains", "tags", "notes", "external_id")
+_FIELDS = (
+    "name", "shared_tickets", "domains", "tags", "notes", "external_id", "account_manager_id",
+)  # fmt: skip
 
 ORGANIZATIONS = AdminResource("organization", "/v1/organizations", Organization, "Organization")
 
@@ -37,6 +39,7 @@ def to_read(organization: Organization, *, staff: bool = True) -> OrganizationRe
         tags=list(organization.tags),
         notes=organization.notes if staff else None,
         external_id=organization.external_id,
+        account_manager_id=organization.account_manager_id if staff else None,
         created_at=organization.created_at,
         updated_at=organization.updated_at,
     )
@@ -140,6 +143,20 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+async def _check_account_manager(session: AsyncSession, fields: dict[str, Any]) -> None:
+    manager_id = fields.get("account_manager_id")
+    if manager_id is None:
+        return
+    # Routing checks again when it routes: a manager deactivated later is simply passed over.
+    manager = await session.get(User, manager_id)
+    if manager is None or not manager.is_active or manager.role not in ASSIGNABLE_ROLES:
+        raise InvalidInput(
+            f"User {manager_id} is not an active agent or admin; an account manager must be.",
+            loc=("body", "account_manager_id"),
+            type="not_assignable",
+        )
+
+
 async def _flush(session: AsyncSession) -> None:
     try:
         await session.flush()
@@ -154,6 +171,7 @@ async def create_organization(
 ) -> Organization:
     fields = _normalise(data.model_dump())
     await _ensure_unique(session, fields)
+    await _check_account_manager(session, fields)
     organization = Organization(**fields)
     session.add(organization)
     await _flush(session)
@@ -173,6 +191,7 @@ async def update_organization(
     if not changed:
         return organization
     await _ensure_unique(session, changed, exclude_id=organization.id)
+    await _check_account_manager(session, changed)
     # Notes are staff-only: the event says only that they changed.
     changes = field_changes(before, changed, redacted={"notes"})
     for name, value in changed.items():

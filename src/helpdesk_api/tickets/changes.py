@@ -32,6 +32,9 @@ class ChangeSet:
     # Notices a rule asked for (``notifications.NoticeRequest``), sent by this round's
     # notification stage: after the SLA stage, so they can tell the round's due times.
     notices: list[Any] = field(default_factory=list)
+    # Reactions that owe this ticket work they could not write in the round before (its
+    # follow-up was another actor's): they do it when this follow-up comes back round.
+    deferred: set[str] = field(default_factory=set)
 
     def set(self, ticket: Ticket, name: str, value: Any, *, field_name: str | None = None) -> bool:
         """Assign ``ticket.name = value`` and remember it, if it differs."""

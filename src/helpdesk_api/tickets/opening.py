@@ -47,6 +47,7 @@ class TicketDraft:
     due_at: datetime | None = None
     tags: Sequence[str] = ()
     external_id: str | None = None
+    required_skills: Sequence[str] = ()
     locale: str | None = None
     email_channel_id: int | None = None
 
@@ -59,7 +60,7 @@ class OpenedTicket:
 
 _NOTED_ON_CREATE = (
     "subject", "requester_id", "assignee_id", "group_id", "priority", "type", "channel",
-    "tags", "external_id", "locale",
+    "tags", "required_skills", "external_id", "locale",
 )  # fmt: skip
 
 
@@ -85,6 +86,7 @@ async def open_ticket(
         due_at=draft.due_at,
         channel=draft.channel,
         tags=list(draft.tags),
+        required_skills=sorted(set(draft.required_skills)),
         external_id=draft.external_id,
         locale=draft.locale,
         email_channel_id=draft.email_channel_id,

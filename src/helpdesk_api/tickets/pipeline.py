@@ -2,8 +2,8 @@
 
 A writer applies its changes to a locked ticket, collecting them in a ``ChangeSet``, then calls
 ``commit_change``. The pipeline writes the audit, runs the reactions in their declared order
-(automation, SLA tracking, problem → incident propagation) and records the ticket's events,
-all inside the caller's transaction.
+(automation, routing, SLA tracking, problem → incident propagation, notifications) and
+records the ticket's events, all inside the caller's transaction.
 
 Re-entrancy is explicit. A reaction that changes *the same ticket* writes into
 ``change.follow_up``: once every reaction has seen the round, the follow-up is audited under
@@ -78,9 +78,10 @@ class Stage(IntEnum):
     """The order reactions run in, whatever order they are given in."""
 
     automation = 1  # rules first: what they set (priority, group, …) is what SLAs measure
-    sla = 2  # clocks follow the ticket as the writer and the rules left it
-    propagation = 3  # incidents receive the problem's settled change
-    notification = 4  # last: mail tells what the ticket became, in the same transaction
+    routing = 2  # an unassigned ticket in a routed group gets an agent, once rules placed it
+    sla = 3  # clocks follow the ticket as the writer and the rules left it
+    propagation = 4  # incidents receive the problem's settled change
+    notification = 5  # last: mail tells what the ticket became, in the same transaction
 
 
 @dataclass(frozen=True)

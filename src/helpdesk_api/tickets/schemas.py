@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, model_va
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import Presented, StrictModel, omittable, view_field
+from helpdesk_api.core.skills import SkillList
 from helpdesk_api.core.text import OneLine
 from helpdesk_api.models import CcKind, Channel, Level, Priority, StatusCategory, TicketType
 from helpdesk_api.tickets.comment_schemas import CommentCreate
@@ -17,6 +18,10 @@ Subject = Annotated[str, Field(min_length=1, max_length=500), OneLine]
 Tag = Annotated[str, Field(min_length=1, max_length=200)]
 Tags = Annotated[list[Tag], Field(max_length=100)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=255), OneLine]
+REQUIRED_SKILLS = (
+    "Staff-only: skills an agent needs to be routed this ticket (every one of them), such as "
+    "`product:acme-router` or `tier:2`; set by staff or a trigger. Never shown to customers."
+)
 
 
 class RequesterRef(StrictModel):
@@ -42,6 +47,7 @@ class TicketCreate(StrictModel):
     channel: Channel = Channel.api
     tags: Tags = []
     external_id: ExternalId | None = None
+    required_skills: SkillList = Field(default=[], description=REQUIRED_SKILLS)
 
     @model_validator(mode="after")
     def _one_requester(self) -> "TicketCreate":
@@ -67,6 +73,7 @@ class TicketUpdate(StrictModel):
     add_tags: Tags = omittable()
     remove_tags: Tags = omittable()
     external_id: ExternalId | None = None
+    required_skills: SkillList = omittable()
     comment: CommentCreate = omittable()
 
 
@@ -107,6 +114,7 @@ class TicketRead(Presented):
     due_at: datetime | None
     channel: Channel
     tags: list[str]
+    required_skills: list[str] = Field(description=REQUIRED_SKILLS)
     external_id: str | None
     comment_count: int
     created_at: datetime

@@ -46,7 +46,7 @@ from helpdesk_api.tickets.tagging import adjust_tag_counts
 # Fields a customer may not set: they are how the support team organises its work.
 STAFF_ONLY_ON_CREATE = (
     "assignee_id", "group_id", "status_id", "priority", "impact", "urgency", "tags",
-    "external_id", "due_at", "requester",
+    "external_id", "due_at", "requester", "required_skills",
 )  # fmt: skip
 
 
@@ -139,6 +139,7 @@ async def create_ticket(
         due_at=data.due_at,
         tags=tags,
         external_id=data.external_id,
+        required_skills=data.required_skills,
     )
     opened = await open_ticket(session, draft, actor=actor, author=author, now=now)
     return opened.ticket
@@ -269,6 +270,8 @@ async def _staff_update(
     if "external_id" in fields and data.external_id != ticket.external_id:
         await _ensure_external_id_free(session, data.external_id, ticket.id)
         changes.set(ticket, "external_id", data.external_id)
+    if "required_skills" in fields:
+        changes.set(ticket, "required_skills", data.required_skills)
     await _update_tags(session, ticket, data, changes)
 
 

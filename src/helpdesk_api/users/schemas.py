@@ -14,8 +14,9 @@ from pydantic import (
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import Presented, StrictModel, omittable, view_field
+from helpdesk_api.core.skills import SkillList
 from helpdesk_api.core.text import LinesOrEmpty, OneLine
-from helpdesk_api.models import IdentityKind, Role, TicketAccess
+from helpdesk_api.models import Availability, IdentityKind, Role, TicketAccess
 
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
@@ -29,6 +30,15 @@ TagList = Annotated[
     list[Annotated[str, Field(max_length=200)]],
     Field(max_length=100, examples=[["vip", "key_account"]]),
 ]
+SKILLS = (
+    "Agents and admins only: what they can handle, for routing (a word or kind:value, such "
+    "as `lang:it`, `product:acme-router`, `tier:2`; stored lower case, sorted, without "
+    "repeats). Staff-only."
+)
+AVAILABILITY = (
+    "Agents and admins only: `online` takes routed work, `away` and `offline` do not. Set by "
+    "the agent (`PUT /v1/me/availability`) or an admin. Staff-only."
+)
 
 
 class IdentityCreate(StrictModel):
@@ -63,6 +73,7 @@ class UserCreate(StrictModel):
         "organisation joins it; null: no organisation.",
     )
     tags: TagList = []
+    skills: SkillList = Field(default=[], description=SKILLS)
 
 
 class NotificationSettings(StrictModel):
@@ -91,6 +102,8 @@ class UserUpdate(StrictModel):
     )
     tags: TagList = omittable()
     notification_settings: NotificationSettings = omittable()
+    skills: SkillList = omittable()
+    availability: Availability = omittable()
 
 
 class UserRead(Presented):
@@ -111,10 +124,24 @@ class UserRead(Presented):
         description="Staff's e-mail notice choices (`ticket_assigned`, `ticket_created`); "
         "a missing key means the default."
     )
+    skills: list[str] = Field(description=SKILLS)
+    availability: Availability = Field(description=AVAILABILITY)
+    availability_changed_at: datetime | None
     identities: list[IdentityRead]
     created_at: datetime
     updated_at: datetime
     view: Literal["staff"] = view_field("staff")
+
+
+class AvailabilityUpdate(StrictModel):
+    availability: Availability = Field(description=AVAILABILITY)
+
+
+class AvailabilityRead(BaseModel):
+    availability: Availability = Field(description=AVAILABILITY)
+    availability_changed_at: datetime | None = Field(
+        description="When it last changed; null if it never has."
+    )
 
 
 class MeRead(Presented):

@@ -15,7 +15,9 @@ from helpdesk_api.core.events import record_event
 from helpdesk_api.core.resource import AdminResource, field_changes, touch
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.models import (
+    ASSIGNABLE_ROLES,
     STAFF_ROLES,
+    Availability,
     GroupMembership,
     IdentityKind,
     Organization,
@@ -41,6 +43,8 @@ _FIELDS = (
     "organization_id",
     "tags",
     "notification_settings",
+    "skills",
+    "availability",
 )
 
 USERS = AdminResource("user", "/v1/users", User, "User", options=(selectinload(User.identities),))
@@ -66,6 +70,9 @@ def to_read(user: User) -> UserRead:
         organization_id=user.organization_id,
         tags=list(user.tags),
         notification_settings=dict(user.notification_settings or {}),
+        skills=list(user.skills),
+        availability=Availability(user.availability),
+        availability_changed_at=user.availability_changed_at,
         identities=[IdentityRead.model_validate(i) for i in user.identities],
         created_at=user.created_at,
         updated_at=user.updated_at,
@@ -133,6 +140,8 @@ async def create_user(
         )
     await _ensure_identities_free(session, wanted)
     tags = normalize_tags(data.tags, loc=("body", "tags"))
+    if data.skills and data.role not in ASSIGNABLE_ROLES:
+        raise _not_assignable(data.role, "skills")
     organization_id = await _organization_for_new_user(session, data, wanted)
 
     user = User(
@@ -145,6 +154,7 @@ async def create_user(
         notes=data.notes,
         organization_id=organization_id,
         tags=tags,
+        skills=data.skills,
     )
     session.add(user)
     first_of_kind: set[str] = set()
@@ -252,11 +262,14 @@ async def update_user(
         merged = {**(user.notification_settings or {}), **fields["notification_settings"]}
         fields["notification_settings"] = {k: v for k, v in merged.items() if v is not None}
     await _check_organization_change(session, user, fields)
+    _check_routing_fields(user, fields)
     before = {name: getattr(user, name) for name in _FIELDS}
     # Notes are staff-only and a password is secret: the event says only that they changed.
     changes = field_changes(before, fields, fields=_FIELDS, redacted={"notes"})
     for change in changes:
         setattr(user, change["field"], fields[change["field"]])
+    if any(c["field"] == "availability" for c in changes):
+        user.availability_changed_at = datetime.now(UTC)
     if fields.get("password"):
         user.password_hash = await hash_password(fields["password"])
         changes.append({"field": "password", "from": None, "to": None})
@@ -295,6 +308,28 @@ async def _check_organization_change(
         raise _staff_in_organization()
     if fields.get("organization_id") is not None:
         await ensure_organization_exists(session, fields["organization_id"])
+
+
+def _not_assignable(role: str, field: str) -> InvalidInput:
+    return InvalidInput(
+        f"Only agents and admins are routed tickets; a {role} has no {field}.",
+        loc=("body", field),
+        type="not_assignable",
+    )
+
+
+def _check_routing_fields(user: User, fields: dict[str, Any]) -> None:
+    """Skills and availability belong to those who may be assigned tickets: one who stops
+    being one loses them (as a customer leaves every group)."""
+    role = fields.get("role", user.role)
+    if role in ASSIGNABLE_ROLES:
+        return
+    if fields.get("skills"):
+        raise _not_assignable(role, "skills")
+    if fields.get("availability", Availability.offline) != Availability.offline:
+        raise _not_assignable(role, "availability")
+    fields["skills"] = []
+    fields["availability"] = Availability.offline
 
 
 async def _leave_groups(session: AsyncSession, actor: Principal, user_id: int) -> None:
