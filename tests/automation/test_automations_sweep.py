@@ -134,7 +134,9 @@ async def test_a_ticket_someone_holds_waits_for_the_next_sweep(client, clock, se
     ticket = await pending_ticket(client)
     now = T0 + timedelta(hours=49)
     async with sessionmaker() as holder, sessionmaker() as session:
-        await holder.execute(text(f"SELECT 1 FROM tickets WHERE id = {ticket['id']} FOR UPDATE"))
+        await holder.execute(
+            text("SELECT 1 FROM tickets WHERE id = :id FOR UPDATE"), {"id": ticket["id"]}
+        )
         (automation,) = [a for a in await load_automations(session) if a.title == "Bump"]
         assert await act_on(session, automation, ticket["id"], now) is Outcome.locked
         await holder.rollback()
@@ -162,7 +164,8 @@ async def test_audited_by_automation_with_the_rule_and_its_changes(client, clock
     fields = [c["field"] for c in audit["changes"]]
     assert fields[0] == "automation"
     assert audit["changes"][0]["to"] == {"id": rule["id"], "title": "Solve the silent"}
-    assert "status" in fields and "comment" in fields
+    assert "status" in fields
+    assert "comment" in fields
 
 
 async def test_a_deleted_group_is_an_error_on_the_rule_and_the_rest_commits(
@@ -211,7 +214,7 @@ async def test_business_hours_count_only_the_calendars_opening_hours(client, clo
 
 
 async def test_hours_since_the_requester_replied(client, clock, sessionmaker):
-    customer, headers = await make_user_with_token(client, role="customer")
+    _, headers = await make_user_with_token(client, role="customer")
     await create(
         client,
         {"title": "Quiet customer",

@@ -76,13 +76,20 @@ async def list_automations(
 
 
 async def checked_rule(
-    session: AsyncSession, conditions: AutomationConditions, actions: list[Action]
+    session: AsyncSession,
+    conditions: AutomationConditions,
+    actions: list[Action],
+    *,
+    new_actions: bool = True,
 ) -> AutomationRule:
-    """The rule, once it can work; 422 at the path of what cannot."""
+    """The rule, once it can work; 422 at the path of what cannot. What the actions name is
+    checked when they are new (as for triggers: an edit of the conditions alone is not
+    refused for a group deleted since)."""
     rule = AutomationRule(conditions=conditions, actions=actions)
     if rule.bounding() is None:
         raise InvalidInput(UNBOUNDED, loc=("body", "conditions", "all"))
-    await check_actions(session, actions)
+    if new_actions:
+        await check_actions(session, actions)
     status_ids = {a.status_id for a in actions if isinstance(a, SetStatus)}
     categories: dict[int, str] = {}
     if status_ids:

@@ -263,6 +263,7 @@ async def sweep(
     now: datetime,
     *,
     resume: dict[int, Cursor] | None = None,
+    max_per_rule: int = MAX_PER_RULE,
 ) -> SweepResult:
     """One pass of every active automation at ``now``. ``resume`` holds where a rule
     stopped at ``MAX_PER_RULE`` last time (updated in place), so candidates that keep
@@ -278,17 +279,19 @@ async def sweep(
         seen = 0
         while True:
             async with sessionmaker() as session:
-                page = await candidates(session, automation, now, after=after)
+                page = await candidates(
+                    session, automation, now, after=after, limit=min(BATCH, max_per_rule)
+                )
             for _, ticket_id in page:
                 outcome = await _act_in_own_transaction(
                     sessionmaker, automation, ticket_id, now, calendars
                 )
                 counts[outcome] = counts.get(outcome, 0) + 1
             seen += len(page)
-            if len(page) < BATCH:
+            if len(page) < min(BATCH, max_per_rule):
                 break
             after = page[-1]
-            if seen >= MAX_PER_RULE:
+            if seen >= max_per_rule:
                 resume[automation.id] = after
                 result.more = True
                 break
