@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, exists, not_, or_, select, tuple_, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk_api.automation.actions import Action
@@ -194,17 +194,18 @@ def candidates_query(
     automation: CompiledAutomation, now: datetime, *, after: Cursor | None, limit: int
 ) -> Select[Any] | None:
     """The next ``limit`` candidates after ``after``, as ``(ticket id, anchor)``; None when
-    the rule can match no ticket that may still change."""
+    the rule can match no ticket that may still change.
+
+    The time indexes lead with ``status_category``, so with several categories an
+    ``IN (…)`` would read every match and sort it: instead each category is its own ordered
+    index range, stopped at ``limit`` rows, and the few rows merged (``UNION ALL``). The SLA
+    deadline's index has no category: one range, the categories filtered."""
     rule, bounding = automation.rule, automation.bounding
-    categories = _categories(rule)
+    categories = sorted(_categories(rule))
     if not categories:
         return None
     anchor = _column(bounding.anchor.column)
-    filters: list[ColumnElement[bool]] = [
-        Ticket.status_category.in_(sorted(categories))
-        if len(categories) > 1
-        else Ticket.status_category == next(iter(categories))
-    ]
+    filters: list[ColumnElement[bool]] = []
     for condition in rule.conditions.all:
         if isinstance(condition, TimeCondition):
             filters.extend(_time_filter(condition, now))
@@ -214,14 +215,27 @@ def candidates_query(
                 filters.append(pushed)
     if after is not None:
         filters.append(tuple_(anchor, Ticket.id) > tuple_(*after))
-    fired = exists().where(
-        AutomationFiring.automation_id == automation.id,
-        AutomationFiring.ticket_id == Ticket.id,
-        AutomationFiring.period_key == anchor,
+    filters.append(
+        ~exists().where(
+            AutomationFiring.automation_id == automation.id,
+            AutomationFiring.ticket_id == Ticket.id,
+            AutomationFiring.period_key == anchor,
+        )
     )
-    return (
-        select(Ticket.id, anchor)
-        .where(and_(*filters), ~fired)
-        .order_by(anchor, Ticket.id)
-        .limit(limit)
-    )
+
+    def page(*where: ColumnElement[bool]) -> Select[Any]:
+        return (
+            select(Ticket.id.label("id"), anchor.label("anchor"))
+            .where(*where, *filters)
+            .order_by(anchor, Ticket.id)
+            .limit(limit)
+        )
+
+    if bounding.anchor.until or len(categories) == 1:
+        return page(
+            Ticket.status_category.in_(categories)
+            if len(categories) > 1
+            else Ticket.status_category == categories[0]
+        )
+    merged = union_all(*(page(Ticket.status_category == c) for c in categories)).subquery()
+    return select(merged.c.id, merged.c.anchor).order_by(merged.c.anchor, merged.c.id).limit(limit)
