@@ -238,14 +238,17 @@ async def _act_in_own_transaction(
     except Exception as exc:  # a bug must not stop every other automation
         logger.exception("automation %s failed on ticket %s", automation.id, ticket_id)
         error = f"ticket {ticket_id}: internal error ({type(exc).__name__})"
-    async with sessionmaker() as session:
-        ticket = await session.scalar(
-            select(Ticket).where(Ticket.id == ticket_id).with_for_update(skip_locked=True)
-        )
-        if ticket is not None:
-            await _record_firing(session, automation, ticket, now)
-        await record_error(session, Automation, automation.id, error, now)
-        await session.commit()
+    try:
+        async with sessionmaker() as session:
+            ticket = await session.scalar(
+                select(Ticket).where(Ticket.id == ticket_id).with_for_update(skip_locked=True)
+            )
+            if ticket is not None:
+                await _record_firing(session, automation, ticket, now)
+            await record_error(session, Automation, automation.id, error, now)
+            await session.commit()
+    except Exception:  # the automation was deleted meanwhile, the database went away, …
+        logger.exception("could not record automation %s's error", automation.id)
     return Outcome.failed
 
 
