@@ -21,7 +21,7 @@ from helpdesk_api.automation.sweep import (
 )
 from tests.automation.test_automations_api import create
 from tests.factories import ADMIN, make_user_with_token
-from tests.sla.helpers import MONDAY_10_ROME, make_calendar
+from tests.sla.helpers import MONDAY_10_ROME, make_calendar, make_policy, target
 from tests.tickets.factories import (
     audits,
     comment,
@@ -251,3 +251,21 @@ async def test_the_job_sweeps_once_a_minute(client, clock, sessionmaker):
     assert await job(sessionmaker, T0) == 60.0
     assert await job(sessionmaker, T0 + timedelta(seconds=20)) == 40.0
     assert await job(sessionmaker, T0 + timedelta(seconds=61)) == 60.0
+
+
+async def test_hours_until_the_sla_deadline(client, clock, sessionmaker):
+    calendar = await make_calendar(client, name="24/7", always_open=True, hours=[])
+    await make_policy(client, calendar["id"], target("first_reply", 120))
+    await create(
+        client,
+        {"title": "Deadline near",
+         "conditions": {"all": [{"field": "hours_until_sla_due", "operator": "less_than",
+                                 "value": 1}, {**NOT_BUMPED, "value": ["sla_near"]}]},
+         "actions": [{"action": "add_tags", "tags": ["sla_near"]}]},
+    )  # fmt: skip
+    ticket = await make_ticket(client)  # first reply due at T0 + 2 h
+
+    await sweep(sessionmaker, T0 + timedelta(minutes=50))
+    assert (await get_ticket(client, ticket["id"]))["tags"] == []
+    await sweep(sessionmaker, T0 + timedelta(minutes=70))
+    assert (await get_ticket(client, ticket["id"]))["tags"] == ["sla_near"]
