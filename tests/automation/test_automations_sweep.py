@@ -269,3 +269,34 @@ async def test_hours_until_the_sla_deadline(client, clock, sessionmaker):
     assert (await get_ticket(client, ticket["id"]))["tags"] == []
     await sweep(sessionmaker, T0 + timedelta(minutes=70))
     assert (await get_ticket(client, ticket["id"]))["tags"] == ["sla_near"]
+
+
+async def test_a_change_that_fails_is_rolled_back_recorded_and_not_retried(
+    client, clock, sessionmaker
+):
+    rule = await create(
+        client,
+        {"title": "Note", "conditions": {"all": [{**PENDING_48, "operator": "is"}]},
+         "actions": [{"action": "add_tags", "tags": ["noted"]},
+                     {"action": "add_note", "body": "Two days."}]},
+    )  # fmt: skip
+    # A rule the comment writer refuses when it runs (saved before a stricter release).
+    async with sessionmaker() as session:
+        await session.execute(
+            text(
+                "UPDATE automations SET rule = jsonb_set(rule, '{actions,1,body}', '\"   \"') "
+                "WHERE id = :id"
+            ),
+            {"id": rule["id"]},
+        )
+        await session.commit()
+    ticket = await pending_ticket(client)
+
+    first = await sweep(sessionmaker, T0 + timedelta(hours=48, minutes=5))
+    second = await sweep(sessionmaker, T0 + timedelta(hours=48, minutes=6))
+
+    assert first.outcomes[rule["id"]] == {Outcome.failed: 1}
+    assert second.outcomes[rule["id"]] == {}
+    assert (await get_ticket(client, ticket["id"]))["tags"] == []  # rolled back whole
+    read = (await client.get(f"/v1/automations/{rule['id']}", headers=ADMIN)).json()
+    assert read["last_error"] == f"ticket {ticket['id']}: The comment has no text."
