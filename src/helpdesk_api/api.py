@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
+from helpdesk_api.automation.automations_router import router as automations_router
 from helpdesk_api.automation.router import router as triggers_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
 from helpdesk_api.event_catalogue.router import router as event_catalogue_router
@@ -41,6 +42,7 @@ v1_routers = [
     links_router,
     sla_router,
     triggers_router,
+    automations_router,
     event_catalogue_router,
     events_router,
     webhooks_router,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from helpdesk_api.auth.throttle import purge_forgotten as purge_login_throttles
 from helpdesk_api.automation.reaction import TriggerReaction
+from helpdesk_api.automation.sweep import AutomationSweepJob
 from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.idempotency import purge_expired_keys
 from helpdesk_api.core.settings import Settings, get_settings
@@ -60,6 +61,7 @@ def worker_jobs(settings: Settings) -> dict[str, Job]:
         "webhook-dispatch": dispatch_events,
         "webhook-delivery": DeliveryJob(settings),
         "sla": process_due_sla,
+        "automation-sweep": AutomationSweepJob(settings),
         "mail-outbox": OutboxJob(settings),
         "mail-imap": ImapPollJob(settings),
     }

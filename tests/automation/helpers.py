@@ -2,7 +2,11 @@
 
 from typing import Any
 
-from helpdesk_api.automation.conditions import CompiledConditions, Conditions, compile_conditions
+from helpdesk_api.automation.conditions import (
+    CompiledConditions,
+    RuleConditions,
+    compile_conditions,
+)
 from helpdesk_api.automation.facts import TicketFacts
 
 
@@ -18,7 +22,7 @@ def facts(**overrides: Any) -> TicketFacts:
 
 
 def when(*all_: dict[str, Any], any_: tuple[dict[str, Any], ...] = ()) -> CompiledConditions:
-    return compile_conditions(Conditions.model_validate({"all": all_, "any": any_}))
+    return compile_conditions(RuleConditions.model_validate({"all": all_, "any": any_}))
 
 
 def holds(condition: dict[str, Any], **fact_values: Any) -> bool:

@@ -5,12 +5,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from helpdesk_api.automation.conditions import Conditions
+from helpdesk_api.automation.conditions import RuleConditions
 
 
 def error_locs(data: dict[str, Any]) -> list[tuple[str | int, ...]]:
     with pytest.raises(ValidationError) as caught:
-        Conditions.model_validate(data)
+        RuleConditions.model_validate(data)
     return [tuple(e["loc"]) for e in caught.value.errors()]
 
 
@@ -45,7 +45,7 @@ def c(field: str, operator: str, value: Any = None) -> dict[str, Any]:
     ],
 )
 def test_valid_condition_per_field_family(condition: dict[str, Any]) -> None:
-    Conditions.model_validate({"all": [condition]})
+    RuleConditions.model_validate({"all": [condition]})
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_missing_value_is_an_error_not_null() -> None:
 
 def test_list_error_says_which_item() -> None:
     with pytest.raises(ValidationError) as caught:
-        Conditions.model_validate({"all": [c("priority", "in", ["low", "meh"])]})
+        RuleConditions.model_validate({"all": [c("priority", "in", ["low", "meh"])]})
     assert "item 1" in caught.value.errors()[0]["msg"]
 
 
@@ -101,7 +101,7 @@ def test_unknown_keys_are_refused() -> None:
 
 
 def test_values_are_normalised_once() -> None:
-    rule = Conditions.model_validate(
+    rule = RuleConditions.model_validate(
         {"all": [c("tags", "includes_all", ["#VIP", "vip", "Key Account"])]}
     )
     assert rule.all[0].value == ["vip", "key_account"]

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from helpdesk_api.automation import conditions
-from helpdesk_api.automation.conditions import Conditions, compile_conditions
+from helpdesk_api.automation.conditions import RuleConditions, compile_conditions
 from helpdesk_api.automation.fields import Field, UpdateType
 from tests.automation.helpers import facts, holds, when
 
@@ -158,7 +158,7 @@ def test_compiling_parses_each_condition_once(monkeypatch: pytest.MonkeyPatch) -
         return real(condition)
 
     monkeypatch.setattr(conditions, "_compile", spy)
-    model = Conditions.model_validate(
+    model = RuleConditions.model_validate(
         {"all": [c("priority", "in", ["high", "urgent"])], "any": [c("tags", "changed")]}
     )
     rule = compile_conditions(model)

@@ -1,4 +1,5 @@
-"""Triggers: event-driven rules run inside the ticket-change pipeline at ``Stage.automation``.
+"""Rules: triggers, run inside the ticket-change pipeline at ``Stage.automation``, and
+time-based automations, run by the worker's ``automation-sweep`` job (``sweep``).
 
 This package is the pure core, with no database and no API: the rule language
 (``conditions``), the snapshot rules are evaluated against (``facts``), what actions would

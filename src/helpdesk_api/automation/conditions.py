@@ -175,7 +175,7 @@ class Condition(BaseModel):
         return _check_value(FIELD_SPECS[field], operator, value)
 
 
-class Conditions(BaseModel):
+class RuleConditions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     all: list[Condition] = []
@@ -203,7 +203,7 @@ class CompiledConditions:
         )
 
 
-def compile_conditions(model: Conditions) -> CompiledConditions:
+def compile_conditions(model: RuleConditions) -> CompiledConditions:
     """Closures over pre-built sets and constants: evaluating parses nothing."""
     return CompiledConditions(
         all=tuple(_compile(c) for c in model.all), any=tuple(_compile(c) for c in model.any)

@@ -20,7 +20,11 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Attribute
 
 from helpdesk_api.automation.actions import Action, PlannedChange, plan
-from helpdesk_api.automation.conditions import CompiledConditions, Conditions, compile_conditions
+from helpdesk_api.automation.conditions import (
+    CompiledConditions,
+    RuleConditions,
+    compile_conditions,
+)
 from helpdesk_api.automation.facts import TicketFacts
 
 # A pass is one walk down the list; a change can restart it once per trigger that changes
@@ -34,7 +38,7 @@ class TriggerRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    conditions: Conditions
+    conditions: RuleConditions
     actions: list[Action] = Attribute(min_length=1)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from helpdesk_api.automation.actions import Action, ChangeKind
-from helpdesk_api.automation.conditions import Conditions
+from helpdesk_api.automation.conditions import RuleConditions
 from helpdesk_api.automation.fields import SLA_EVENT_NAMES, Operator, UpdateType
 from helpdesk_api.automation.fields import Field as ConditionField
 from helpdesk_api.core.pagination import Page
@@ -35,7 +35,7 @@ class TriggerCreate(StrictModel):
     position: Position | None = Field(
         default=None, description="Defaults to after the last trigger."
     )
-    conditions: Conditions
+    conditions: RuleConditions
     actions: Actions
 
 
@@ -46,7 +46,7 @@ class TriggerUpdate(StrictModel):
     description: Description | None = None
     active: StrictBool = omittable()
     position: Position = omittable()
-    conditions: Conditions = omittable()
+    conditions: RuleConditions = omittable()
     actions: Actions = omittable()
 
 
@@ -56,7 +56,7 @@ class TriggerRead(BaseModel):
     description: str | None
     active: bool
     position: int
-    conditions: Conditions
+    conditions: RuleConditions
     actions: list[Action]
     last_error: str | None = Field(
         description="The last action that could not be applied (a deleted group, an "

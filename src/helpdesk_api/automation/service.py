@@ -23,7 +23,7 @@ from helpdesk_api.automation.actions import (
     SetGroup,
     SetStatus,
 )
-from helpdesk_api.automation.conditions import Conditions
+from helpdesk_api.automation.conditions import RuleConditions
 from helpdesk_api.automation.engine import TriggerRule
 from helpdesk_api.automation.schemas import (
     TriggerCreate,
@@ -146,7 +146,7 @@ def _reference_problem(
     return None
 
 
-def _rule_dump(conditions: Conditions, actions: list[Action]) -> dict[str, Any]:
+def _rule_dump(conditions: RuleConditions, actions: list[Action]) -> dict[str, Any]:
     return TriggerRule(conditions=conditions, actions=actions).model_dump(mode="json")
 
 

@@ -46,7 +46,9 @@ def template_problems(action: Action) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     try:
         if isinstance(action, AddNote | PublicReply):
-            render_text(action.body, context, strict=True)
+            _, text = render_text(action.body, context, strict=True)
+            if not text.strip():
+                problems.append(("body", "renders empty"))
         elif isinstance(action, Notify) and action.body is not None:
             subject, text = render_text(
                 action.body, context, subject=action.subject or "-", strict=True

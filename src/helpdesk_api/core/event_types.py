@@ -52,5 +52,8 @@ class EventType(StrEnum):
     trigger_updated = "trigger.updated"
     trigger_deleted = "trigger.deleted"
     trigger_loop_stopped = "trigger.loop_stopped"
+    automation_created = "automation.created"
+    automation_updated = "automation.updated"
+    automation_deleted = "automation.deleted"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

@@ -104,6 +104,12 @@ CATALOGUE: dict[EventType, EventSpec] = {
         "the rest did not run. Look for two triggers that undo each other.",
         p.TriggerLoopStopped,
     ),
+    T.automation_created: EventSpec("A time-based automation was created.", p.AutomationCreated),
+    T.automation_updated: EventSpec(
+        "An automation changed (its rule, position or whether it is active).",
+        p.AutomationUpdated,
+    ),
+    T.automation_deleted: EventSpec("An automation was deleted.", p.AutomationDeleted),
     T.webhook_created: EventSpec("A webhook endpoint was registered.", p.WebhookCreated),
     T.webhook_updated: EventSpec("A webhook endpoint changed.", p.WebhookUpdated),
     T.webhook_secret_rotated: EventSpec("A webhook's signing secret was rotated.", p.WebhookRef),

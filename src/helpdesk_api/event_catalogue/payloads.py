@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk_api.attachments.schemas import AttachmentRead
+from helpdesk_api.automation.automations_schemas import AutomationRead
 from helpdesk_api.automation.schemas import TriggerRead
 from helpdesk_api.groups.schemas import GroupRead
 from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
@@ -126,6 +127,19 @@ class TriggerUpdated(Payload):
 
 class TriggerDeleted(Payload):
     trigger: TriggerRead
+
+
+class AutomationCreated(Payload):
+    automation: AutomationRead
+
+
+class AutomationUpdated(Payload):
+    automation_id: int
+    changes: Changes
+
+
+class AutomationDeleted(Payload):
+    automation: AutomationRead
 
 
 class FiredTriggerRef(Payload):

@@ -1,6 +1,11 @@
 """Every ORM class, imported here so metadata is complete for Alembic and mappers resolve."""
 
-from helpdesk_api.models.automation import Trigger, TriggerSetVersion
+from helpdesk_api.models.automation import (
+    Automation,
+    AutomationFiring,
+    Trigger,
+    TriggerSetVersion,
+)
 from helpdesk_api.models.base import Base
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
@@ -59,6 +64,8 @@ __all__ = [
     "STAFF_ROLES",
     "ApiToken",
     "Attachment",
+    "Automation",
+    "AutomationFiring",
     "Availability",
     "Base",
     "BusinessCalendar",

@@ -110,6 +110,27 @@ class Ticket(IdMixin, Base):
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
         Index("ix_tickets_search_document", "search_document", postgresql_using="gin"),
         Index("ix_tickets_sla_next_breach_at_id", "sla_next_breach_at", "id"),
+        # The automation sweep's time bounds, on tickets that can still change: each rule's
+        # candidates are one range of one of these (``automation/sweep_sql.py``).
+        *(
+            Index(
+                f"ix_tickets_automation_{column}",
+                "status_category",
+                column,
+                "id",
+                postgresql_where=text(
+                    "status_category <> 'closed'"
+                    if column in ("created_at", "status_changed_at")
+                    else f"status_category <> 'closed' AND {column} IS NOT NULL"
+                ),
+            )
+            for column in (
+                "created_at",
+                "status_changed_at",
+                "last_requester_reply_at",
+                "last_agent_reply_at",
+            )
+        ),
     )
 
     subject: Mapped[str] = mapped_column(String(500))
@@ -150,6 +171,10 @@ class Ticket(IdMixin, Base):
     solved_at: Mapped[datetime | None]
     first_agent_reply_at: Mapped[datetime | None]
     last_public_comment_at: Mapped[datetime | None]
+    # The last public reply by the requester and by an agent, for automations ("hours since
+    # the requester replied"). Deferred: only the automation sweep reads them.
+    last_requester_reply_at: Mapped[datetime | None] = mapped_column(deferred=True)
+    last_agent_reply_at: Mapped[datetime | None] = mapped_column(deferred=True)
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The earliest breach_at of the ticket's running SLA clocks, kept by the sla domain in
     # the writing transaction, so queues sort and filter by urgency from an index.

@@ -168,6 +168,10 @@ async def add_comment(
         ticket.updated_at = now
         if row.is_public:
             ticket.last_public_comment_at = now
+            if actor.is_agent:
+                ticket.last_agent_reply_at = now
+            elif actor.user_id is not None and actor.user_id == ticket.requester_id:
+                ticket.last_requester_reply_at = now
             await after_public_comment(
                 session,
                 ticket,
