@@ -233,11 +233,13 @@ async def test_the_service_writes_system_notes_without_an_author(client, databas
             )
             await commit_change(session, row, changes, actor=AUTOMATION, now=MONDAY_10_ROME)
             await session.commit()
+            # A rule's public reply speaks in an admin's words; the service's own never.
             reply = NewComment(body="Hello from nobody", public=True)
             with pytest.raises(RuntimeError, match="public reply needs an author"):
                 await add_comment(
-                    session, row, reply, actor=AUTOMATION, changes=ChangeSet(), now=MONDAY_10_ROME
-                )
+                    session, row, reply, actor=Actor.system(Via.sla), changes=ChangeSet(),
+                    now=MONDAY_10_ROME,
+                )  # fmt: skip
             await session.rollback()
     finally:
         await engine.dispose()
