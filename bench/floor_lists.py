@@ -24,9 +24,9 @@ SEARCH_PROBE_SQL = "SELECT ticket_search_probe($1::VARCHAR, $2::INTEGER) AS tick
 PAGE_COLUMNS = [
     "id", "status_id", "priority_rank", "sla_next_breach_at", "subject", "requester_id",
     "submitter_id", "assignee_id", "group_id", "organization_id", "priority", "impact",
-    "urgency", "type", "due_at", "channel", "tags", "external_id", "comment_count",
-    "created_at", "updated_at", "status_changed_at", "solved_at", "first_agent_reply_at",
-    "merged_into_id",
+    "urgency", "type", "due_at", "channel", "tags", "required_skills", "external_id",
+    "comment_count", "created_at", "updated_at", "status_changed_at", "solved_at",
+    "first_agent_reply_at", "merged_into_id",
 ]  # fmt: skip
 SELECT_PAGE = (
     f"SELECT {', '.join(f'tickets.{c}' for c in PAGE_COLUMNS)}, {EXPECTED_FIRST_REPLY_COLUMN} "

@@ -42,8 +42,8 @@ TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 _USER_COLUMNS = (
     "users.name, users.role, users.is_active, users.password_hash, users.ticket_access, "
     "users.locale, users.time_zone, users.notification_settings, users.notes, "
-    "users.organization_id, users.tags, "
-    "users.version, users.id, users.created_at, users.updated_at"
+    "users.organization_id, users.tags, users.skills, users.availability, "
+    "users.availability_changed_at, users.version, users.id, users.created_at, users.updated_at"
 )
 USER_BY_IDENTITY_SQL = (
     f"SELECT {_USER_COLUMNS} FROM users JOIN user_identities ON user_identities.user_id = users.id "
@@ -66,13 +66,19 @@ TICKET_COLUMNS = {
     "assignee_id": "BIGINT", "group_id": "BIGINT", "organization_id": "BIGINT",
     "status_id": "BIGINT", "status_category": "VARCHAR", "priority": "VARCHAR",
     "priority_rank": "SMALLINT", "impact": "VARCHAR", "urgency": "VARCHAR", "type": "VARCHAR",
-    "due_at": TS, "channel": "VARCHAR", "tags": "VARCHAR(100)[]", "external_id": "VARCHAR",
+    "due_at": TS, "channel": "VARCHAR", "tags": "VARCHAR(100)[]",
+    "required_skills": "VARCHAR(100)[]", "external_id": "VARCHAR",
     "locale": "VARCHAR", "email_channel_id": "BIGINT", "is_public": "BOOLEAN", "created_at": TS,
     "updated_at": TS, "status_changed_at": TS,
     "solved_at": TS, "first_agent_reply_at": TS, "last_public_comment_at": TS,
+    "last_requester_reply_at": TS, "last_agent_reply_at": TS,
     "comment_count": "BIGINT", "sla_next_breach_at": TS, "version": "BIGINT",
     "merged_into_id": "BIGINT",
 }  # fmt: skip
+# Deferred in the mapper (only the automation sweep reads them): an INSERT names them and an
+# UPDATE writes them when set (a public reply), but no ticket SELECT reads them.
+DEFERRED_TICKET_COLUMNS = ("last_requester_reply_at", "last_agent_reply_at")
+LOADED_TICKET_COLUMNS = [c for c in TICKET_COLUMNS if c not in DEFERRED_TICKET_COLUMNS]
 EXPECTED_FIRST_REPLY_COLUMN = (
     "(SELECT ticket_sla_metrics.breach_at FROM ticket_sla_metrics "
     "WHERE ticket_sla_metrics.ticket_id = tickets.id AND ticket_sla_metrics.metric = $1::VARCHAR "
@@ -80,7 +86,7 @@ EXPECTED_FIRST_REPLY_COLUMN = (
     "ORDER BY ticket_sla_metrics.cycle DESC LIMIT $2::INTEGER) AS expected_first_reply_at"
 )
 SELECT_TICKET_SQL = (
-    f"SELECT {', '.join(f'tickets.{c}' for c in TICKET_COLUMNS)}, tickets.id, "
+    f"SELECT {', '.join(f'tickets.{c}' for c in LOADED_TICKET_COLUMNS)}, tickets.id, "
     f"{EXPECTED_FIRST_REPLY_COLUMN} FROM tickets WHERE tickets.id = $3::BIGINT"
 )
 SELECT_TICKET_FOR_UPDATE_SQL = SELECT_TICKET_SQL + " FOR UPDATE OF tickets"
@@ -226,6 +232,7 @@ def ticket_json(
         "due_at": ts(t["due_at"]),
         "channel": t["channel"],
         "tags": list(t["tags"]),
+        "required_skills": list(t["required_skills"]),
         "external_id": t["external_id"],
         "comment_count": t["comment_count"],
         "created_at": ts(t["created_at"]),
@@ -301,17 +308,66 @@ ACTIVE_TRIGGERS_SQL = (
     "SELECT triggers.id, triggers.position, triggers.title, triggers.rule FROM triggers "
     "WHERE triggers.is_active ORDER BY triggers.position, triggers.id"
 )
-_trigger_set_version: list[int | None] = [None]  # this process's, as automation.store caches it
+# The default trigger migration 0012 seeds, as it seeds it: "Acknowledge new requests".
+ACKNOWLEDGE_RULE = {
+    "conditions": {
+        "all": [
+            {"field": "update_type", "operator": "is", "value": "created"},
+            {"field": "actor_role", "operator": "is", "value": "customer"},
+        ],
+        "any": [],
+    },
+    "actions": [{"action": "notify", "recipient": "requester", "template": "acknowledgement"}],
+}
+COMMENT_BODY_SQL = (
+    "SELECT ticket_comments.body FROM ticket_comments WHERE ticket_comments.id = $1::BIGINT"
+)
+_FACTS_ORGANIZATION = (
+    "(SELECT organizations.tags FROM organizations WHERE organizations.id {}) AS organization_tags"
+)
+_FACTS_CCS = (
+    "(SELECT array_agg(ticket_ccs.user_id) AS array_agg_1 FROM ticket_ccs "
+    "WHERE ticket_ccs.ticket_id = ${}::BIGINT AND ticket_ccs.kind = ${}::VARCHAR) AS cc_ids"
+)
 
 
-async def run_triggers(r: Request) -> None:
-    """helpdesk_api.automation.reaction at Stage.automation, for a desk with no triggers:
-    the set version, and the triggers only when this process has not read that version."""
+def facts_sql(has_organization: bool) -> str:
+    """automation.reaction.load_facts: the requester's tags and locale, the organisation's
+    tags (``IS NULL`` when the ticket has none: SQLAlchemy's ``== None``) and the CCs."""
+    n = 1 if has_organization else 0
+    organization = _FACTS_ORGANIZATION.format("= $1::BIGINT" if has_organization else "IS NULL")
+    return (
+        f"SELECT users.tags, users.locale, {organization}, {_FACTS_CCS.format(n + 1, n + 2)} "
+        f"FROM users WHERE users.id = ${n + 3}::BIGINT"
+    )
+
+
+# This process's trigger set, as automation.store.TriggerCache keeps it: (version, any active).
+_trigger_set: list[tuple[int, bool] | None] = [None]
+
+
+async def run_triggers(r: Request, ticket: dict[str, Any], comment_id: int | None) -> None:
+    """helpdesk_api.automation.reaction at Stage.automation, on a desk whose only trigger is
+    the default acknowledgement (or none): the set version, the triggers when this process
+    has not read that version, then, when there are triggers, the change's facts (its
+    comment's text when it has one; the requester, organisation and CCs). The acknowledgement
+    fires only on a ticket a customer creates; the floors' caller is an admin, so it never
+    does, and nothing more is read (it names no status, group or agent) or written."""
     version = await r.conn.fetchval(TRIGGER_SET_VERSION_SQL, 1)
-    if version != _trigger_set_version[0]:
-        if await r.conn.fetch(ACTIVE_TRIGGERS_SQL):
-            raise RuntimeError("the floor mirrors a desk without triggers")
-        _trigger_set_version[0] = version
+    if _trigger_set[0] is None or _trigger_set[0][0] != version:
+        rows = await r.conn.fetch(ACTIVE_TRIGGERS_SQL)
+        if any(json.loads(row["rule"]) != ACKNOWLEDGE_RULE for row in rows) or len(rows) > 1:
+            raise RuntimeError("the floor mirrors a desk with the default acknowledgement only")
+        _trigger_set[0] = (version, bool(rows))
+    if not _trigger_set[0][1]:
+        return
+    if comment_id is not None:
+        await r.conn.fetchval(COMMENT_BODY_SQL, comment_id)
+    organization_id = ticket["organization_id"]
+    args = [ticket["id"], "cc", ticket["requester_id"]]
+    if organization_id is not None:
+        args.insert(0, organization_id)
+    await r.conn.fetchrow(facts_sql(organization_id is not None), *args)
 
 
 _MAILBOX_COLUMNS = ", ".join(

@@ -11,6 +11,7 @@ from bench.floor_sql import (
     EXPECTED_REPLIES_SQL,
     FIRST_REPLY,
     INSERT_TICKET_SQL,
+    LOADED_TICKET_COLUMNS,
     PRIORITY_RANK,
     SELECT_TICKET_FOR_UPDATE_SQL,
     STATUS_FOR_KEY_SHARE_SQL,
@@ -30,7 +31,7 @@ from bench.floor_sql import (
 
 STOPPED = ("solved", "closed")
 VIA = "merge"
-_TICKET_LIST = ", ".join(f"tickets.{c}" for c in TICKET_COLUMNS)
+_TICKET_LIST = ", ".join(f"tickets.{c}" for c in LOADED_TICKET_COLUMNS)
 LOCK_SQL = (
     f"SELECT {_TICKET_LIST}, tickets.id FROM tickets WHERE tickets.id IN ({{ids}}) "
     "ORDER BY tickets.id FOR UPDATE"
@@ -63,6 +64,9 @@ async def create_ticket(
     conn: asyncpg.Connection, token_hash: bytes, body: dict[str, Any]
 ) -> dict[str, Any]:
     """POST /v1/tickets for an agent naming an existing requester by e-mail."""
+    if body.get("group_id") is not None:
+        # Routing would read the group (routing.reaction) and the notifier the mailbox.
+        raise Invalid("the floor creates tickets without a group")
     r = Request(conn, datetime.now(UTC))
     await r.begin(token_hash)
     try:
@@ -79,11 +83,13 @@ async def create_ticket(
             "organization_id": requester["organization_id"], "status_id": status["id"],
             "status_category": status["category"], "priority": priority,
             "priority_rank": PRIORITY_RANK[priority], "impact": None, "urgency": None,
-            "type": None, "due_at": None, "channel": "api", "tags": tags, "external_id": None,
+            "type": None, "due_at": None, "channel": "api", "tags": tags, "required_skills": [],
+            "external_id": None,
             "locale": None, "email_channel_id": None, "is_public": True, "created_at": now,
             "updated_at": now, "status_changed_at": now,
             "solved_at": None, "first_agent_reply_at": None, "last_public_comment_at": now,
-            "comment_count": 1, "sla_next_breach_at": None, "version": 1,
+            "last_requester_reply_at": None, "last_agent_reply_at": None, "comment_count": 1,
+            "sla_next_breach_at": None, "version": 1,
             "merged_into_id": None,
         }  # fmt: skip
         row = await conn.fetchrow(INSERT_TICKET_SQL, *t.values(), None, None)
@@ -102,10 +108,8 @@ async def create_ticket(
             {"to": {"id": comment["id"], "public": True}, "from": None, "field": "comment"},
         ]  # fmt: skip
         await insert_audit(r, t["id"], changes, comment["id"])
-        await run_triggers(r)
+        await run_triggers(r, t, comment["id"])
         expected = await on_create(r, t)
-        if t["group_id"] is not None:  # the group's staff may want to hear of it
-            await notify(r, t["id"])
         result = ticket_json(t, status, expected)
         r.event("comment.created", t["id"], {"public": True, "comment": comment_json(comment)},
                 public=True)  # fmt: skip
@@ -157,10 +161,12 @@ class _Change:
     async def flush(self) -> None:
         """The ORM's UPDATE: the columns that changed, in its order, and the version."""
         t = self.ticket
-        # sla_next_breach_at is written by the SLA hook's own UPDATE, not by the flush.
+        # sla_next_breach_at is written by the SLA hook's own UPDATE, not by the flush. A
+        # deferred column is not in the row read; set, it is written (the ORM's unloaded value).
         changed = {
             c for c in TICKET_COLUMNS
-            if c not in ("version", "sla_next_breach_at") and t[c] != self.before[c]
+            if c not in ("version", "sla_next_breach_at") and c in t
+            and (c not in self.before or t[c] != self.before[c])
         }  # fmt: skip
         if not changed:
             return
@@ -180,7 +186,7 @@ class _Change:
         r, t = self.r, self.ticket
         comment_id = self.comment["id"] if self.comment else None
         await insert_audit(r, t["id"], self.changes, comment_id, self.via)
-        await run_triggers(r)
+        await run_triggers(r, t, comment_id)
         moved = next((c for c in self.changes if c["field"] == "status"), None)
         category_moved = moved and moved["from"]["category"] != moved["to"]["category"]
         if category_moved or reply:
@@ -229,6 +235,7 @@ async def _comment(change: _Change, body: str, public: bool) -> None:
     t["updated_at"] = r.now
     if public:
         t["last_public_comment_at"] = r.now
+        t["last_agent_reply_at"] = r.now  # the floors' caller is an admin: an agent's reply
         if t["first_agent_reply_at"] is None:
             change.set("first_agent_reply_at", r.now)
         if t["status_category"] == "new":
