@@ -319,55 +319,23 @@ ACKNOWLEDGE_RULE = {
     },
     "actions": [{"action": "notify", "recipient": "requester", "template": "acknowledgement"}],
 }
-COMMENT_BODY_SQL = (
-    "SELECT ticket_comments.body FROM ticket_comments WHERE ticket_comments.id = $1::BIGINT"
-)
-_FACTS_ORGANIZATION = (
-    "(SELECT organizations.tags FROM organizations WHERE organizations.id {}) AS organization_tags"
-)
-_FACTS_CCS = (
-    "(SELECT array_agg(ticket_ccs.user_id) AS array_agg_1 FROM ticket_ccs "
-    "WHERE ticket_ccs.ticket_id = ${}::BIGINT AND ticket_ccs.kind = ${}::VARCHAR) AS cc_ids"
-)
-
-
-def facts_sql(has_organization: bool) -> str:
-    """automation.reaction.load_facts: the requester's tags and locale, the organisation's
-    tags (``IS NULL`` when the ticket has none: SQLAlchemy's ``== None``) and the CCs."""
-    n = 1 if has_organization else 0
-    organization = _FACTS_ORGANIZATION.format("= $1::BIGINT" if has_organization else "IS NULL")
-    return (
-        f"SELECT users.tags, users.locale, {organization}, {_FACTS_CCS.format(n + 1, n + 2)} "
-        f"FROM users WHERE users.id = ${n + 3}::BIGINT"
-    )
-
-
 # This process's trigger set, as automation.store.TriggerCache keeps it: (version, any active).
 _trigger_set: list[tuple[int, bool] | None] = [None]
 
 
 async def run_triggers(r: Request, ticket: dict[str, Any], comment_id: int | None) -> None:
     """helpdesk_api.automation.reaction at Stage.automation, on a desk whose only trigger is
-    the default acknowledgement (or none): the set version, the triggers when this process
-    has not read that version, then, when there are triggers, the change's facts (its
-    comment's text when it has one; the requester, organisation and CCs). The acknowledgement
-    fires only on a ticket a customer creates; the floors' caller is an admin, so it never
-    does, and nothing more is read (it names no status, group or agent) or written."""
+    the default acknowledgement (or none): the set version, and the triggers when this
+    process has not read that version. The acknowledgement wants a ticket a customer
+    created, which the reaction tells from the change alone (``at_a_glance``); the floors'
+    caller is an admin, so nothing more is read (no comment text, no requester or
+    organisation facts) or written."""
     version = await r.conn.fetchval(TRIGGER_SET_VERSION_SQL, 1)
     if _trigger_set[0] is None or _trigger_set[0][0] != version:
         rows = await r.conn.fetch(ACTIVE_TRIGGERS_SQL)
         if any(json.loads(row["rule"]) != ACKNOWLEDGE_RULE for row in rows) or len(rows) > 1:
             raise RuntimeError("the floor mirrors a desk with the default acknowledgement only")
         _trigger_set[0] = (version, bool(rows))
-    if not _trigger_set[0][1]:
-        return
-    if comment_id is not None:
-        await r.conn.fetchval(COMMENT_BODY_SQL, comment_id)
-    organization_id = ticket["organization_id"]
-    args = [ticket["id"], "cc", ticket["requester_id"]]
-    if organization_id is not None:
-        args.insert(0, organization_id)
-    await r.conn.fetchrow(facts_sql(organization_id is not None), *args)
 
 
 _MAILBOX_COLUMNS = ", ".join(

@@ -153,3 +153,28 @@ def test_a_rule_needs_an_action() -> None:
     with pytest.raises(ValidationError) as caught:
         TriggerRule.model_validate({"conditions": {}, "actions": []})
     assert [tuple(e["loc"]) for e in caught.value.errors()] == [("actions",)]
+
+
+def test_the_gate_holds_the_change_only_conditions_and_never_the_loaded_ones():
+    from helpdesk_api.automation.engine import TriggerRule, compile_trigger
+
+    rule = TriggerRule.model_validate(
+        {
+            "conditions": {
+                "all": [
+                    {"field": "update_type", "operator": "is", "value": "created"},
+                    {"field": "requester_tags", "operator": "includes_any", "value": ["vip"]},
+                    {"field": "comment_text", "operator": "contains_words", "value": "refund"},
+                ],
+                "any": [{"field": "priority", "operator": "is", "value": "urgent"}],
+            },
+            "actions": [{"action": "add_tags", "tags": ["x"]}],
+        }
+    )
+    trigger = compile_trigger(id=1, position=0, title="t", rule=rule)
+
+    assert [c.condition.field for c in trigger.gate] == ["update_type"]
+    # Placeholders for what is read later (no tags, blank comment) never close the gate...
+    assert trigger.may_match(facts(update_type="created", comment_text=""))
+    # ...a change-only condition that fails does.
+    assert not trigger.may_match(facts(update_type="changed", comment_text=""))

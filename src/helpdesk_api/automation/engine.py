@@ -21,11 +21,13 @@ from pydantic import Field as Attribute
 
 from helpdesk_api.automation.actions import Action, PlannedChange, plan
 from helpdesk_api.automation.conditions import (
+    CompiledCondition,
     CompiledConditions,
     RuleConditions,
     compile_conditions,
 )
 from helpdesk_api.automation.facts import TicketFacts
+from helpdesk_api.automation.fields import LOADED_FIELDS
 
 # A pass is one walk down the list; a change can restart it once per trigger that changes
 # the ticket, so this allows a chain of 19 such triggers before calling it a loop.
@@ -49,19 +51,29 @@ class CompiledTrigger:
     title: str
     conditions: CompiledConditions
     actions: tuple[Action, ...]
+    # Its ``all`` conditions that need no query: when one fails on the change alone, the
+    # trigger cannot match (``may_match``) and the reaction need not read the rest.
+    gate: tuple[CompiledCondition, ...] = ()
 
     def matches(self, facts: TicketFacts) -> bool:
         return self.conditions(facts)
 
+    def may_match(self, facts: TicketFacts) -> bool:
+        """False only when it cannot match: ``facts`` may hold placeholders for
+        ``LOADED_FIELDS``, which the gate never reads."""
+        return all(c.test(facts) for c in self.gate)
+
 
 def compile_trigger(*, id: int, position: int, title: str, rule: TriggerRule) -> CompiledTrigger:
     """Once per trigger version (cache it): evaluating a compiled trigger parses nothing."""
+    conditions = compile_conditions(rule.conditions)
     return CompiledTrigger(
         id=id,
         position=position,
         title=title,
-        conditions=compile_conditions(rule.conditions),
+        conditions=conditions,
         actions=tuple(rule.actions),
+        gate=tuple(c for c in conditions.all if c.condition.field not in LOADED_FIELDS),
     )
 
 

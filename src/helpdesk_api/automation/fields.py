@@ -27,6 +27,19 @@ class Field(StrEnum):
     sla_event = "sla_event"
 
 
+# What a change does not carry and the trigger reaction reads (the comment's text; the
+# requester's and organisation's rows). Every other condition is decided from the change
+# and the ticket row alone, so a change no trigger's other conditions admit reads nothing.
+LOADED_FIELDS = frozenset(
+    {
+        Field.comment_text,
+        Field.requester_tags,
+        Field.organization_tags,
+        Field.requester_locale,
+    }
+)
+
+
 class Operator(StrEnum):
     is_ = "is"
     is_not = "is_not"

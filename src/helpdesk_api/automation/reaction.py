@@ -77,6 +77,31 @@ async def facts_of_change(session: AsyncSession, change: TicketChange) -> Ticket
     )
 
 
+def at_a_glance(change: TicketChange) -> TicketFacts:
+    """The change's facts without a query: what ``LOADED_FIELDS`` name is left empty (the
+    comment's text is blank but present when there is a comment)."""
+    ticket, changes = change.ticket, change.changes
+    return TicketFacts.of(
+        update_type=UpdateType.created if change.created else UpdateType.changed,
+        status_id=ticket.status_id,
+        status_category=ticket.status_category,
+        priority=ticket.priority,
+        type=ticket.type,
+        via=change.actor.via,
+        group_id=ticket.group_id,
+        assignee_id=ticket.assignee_id,
+        requester_id=ticket.requester_id,
+        organization_id=ticket.organization_id,
+        tags=ticket.tags,
+        comment_text="" if changes.comment_id is not None else None,
+        comment_public=changes.comment_public,
+        subject=ticket.subject,
+        actor_role=change.actor.role,
+        sla_events=sla_events_of(changes.changes),
+        changes=changes.changes,
+    )
+
+
 def sla_events_of(changes: Sequence[Mapping[str, Any]]) -> list[str]:
     """``first_reply_time.breached`` for the SLA job's ``sla.first_reply`` notes."""
     events = []
@@ -156,6 +181,10 @@ class TriggerReaction:
             return  # the triggers' own follow-up: they already ran on what they changed
         triggers = await self.cache.triggers(session)
         if not triggers:
+            return
+        # Most changes meet no trigger's change-only conditions (the default acknowledgement
+        # wants a customer's new ticket): those read nothing more.
+        if not any(t.may_match(at_a_glance(change)) for t in triggers):
             return
         facts = await facts_of_change(session, change)
         run = Applier(await load_references(session, triggers, facts), facts)
