@@ -131,7 +131,7 @@ def _split_shared(document: dict[str, Any]) -> None:
         return
     inputs = {name: f"{name}-Input" for name in split}
     outputs = {name: f"{name}-Output" for name in split}
-    for name in split:
+    for name in sorted(split):  # the document must not depend on the set's hash order
         original = schemas.pop(name)
         schemas[inputs[name]] = _renamed(copy.deepcopy(original), inputs)
         schemas[outputs[name]] = _renamed(original, outputs)
