@@ -120,6 +120,8 @@ FIELD_SPECS: dict[Field, FieldSpec] = {
         frozenset({Op.is_, Op.is_not, Op.in_, Op.not_in}), _one_of(Role), nullable=True
     ),
     # An SLA event is one of those this change carries: ``is`` means "among them".
+    # ``is <calendar id>``: within that calendar's business hours; ``is_not``: outside.
+    Field.within_business_hours: FieldSpec(frozenset({Op.is_, Op.is_not}), _positive_id),
     Field.sla_event: FieldSpec(
         frozenset({Op.is_, Op.is_not, Op.in_, Op.not_in}), _one_of(sorted(SLA_EVENT_NAMES))
     ),
@@ -217,7 +219,9 @@ def _rank(priority: str) -> int:
 def _compile(condition: Condition) -> CompiledCondition:
     field, op, value = condition.field, condition.operator, condition.value
     get: Callable[[TicketFacts], Any] = attrgetter(
-        "sla_events" if field is Field.sla_event else field.value
+        {Field.sla_event: "sla_events", Field.within_business_hours: "open_calendars"}.get(
+            field, field.value
+        )
     )
     test = _test(field, op, value, get)
     if op in CHANGES:
@@ -240,6 +244,9 @@ def _test(field: Field, op: Operator, value: Any, get: Callable[[TicketFacts], A
         phrase = f" {' '.join(words_of(value))} "  # whole words, any spacing or punctuation
         text = attrgetter(text_attr)
         return lambda f: phrase in text(f)
+    if field is Field.within_business_hours:
+        inside = op is Op.is_
+        return lambda f: (value in get(f)) is inside
     if field is Field.sla_event:
         # The change carries a set of events; ``is`` asks whether one of them is this one.
         events = frozenset(value) if isinstance(value, list) else frozenset({value})

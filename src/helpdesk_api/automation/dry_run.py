@@ -7,6 +7,7 @@ on — the facts it fired on, or the ticket as the triggers that fired left it.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from helpdesk_api.automation.engine import CompiledTrigger, run_triggers
 from helpdesk_api.automation.explain import RuleExplanation, explain
 from helpdesk_api.automation.facts import TicketFacts
 from helpdesk_api.automation.fields import Field
-from helpdesk_api.automation.reaction import load_facts
+from helpdesk_api.automation.reaction import calendars_named, load_facts, open_calendars
 from helpdesk_api.automation.schemas import (
     ConditionResult,
     DryRunRequest,
@@ -53,7 +54,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def _facts(session: AsyncSession, ticket: Ticket, change: HypotheticalChange) -> TicketFacts:
+async def _facts(
+    session: AsyncSession,
+    ticket: Ticket,
+    change: HypotheticalChange,
+    calendar_ids: set[int],
+    now: datetime,
+) -> TicketFacts:
     base = await load_facts(
         session,
         ticket,
@@ -63,6 +70,7 @@ async def _facts(session: AsyncSession, ticket: Ticket, change: HypotheticalChan
         comment_text=change.comment.body if change.comment else None,
         comment_public=bool(change.comment and change.comment.public),
         sla_events=change.sla_events,
+        open_calendars=await open_calendars(session, calendar_ids, now),
     )
     values: dict[Field, Any] = {}
     if change.status_id is not None:
@@ -117,12 +125,18 @@ def _changes(
 
 
 async def dry_run(
-    session: AsyncSession, request: DryRunRequest, triggers: tuple[CompiledTrigger, ...]
+    session: AsyncSession,
+    request: DryRunRequest,
+    triggers: tuple[CompiledTrigger, ...],
+    now: datetime,
 ) -> DryRunResult:
+    """``now``: when the pretended change happens (business-hours conditions)."""
     ticket = await session.get(Ticket, request.ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket {request.ticket_id} does not exist.")
-    facts = await _facts(session, ticket, request.change or HypotheticalChange())
+    facts = await _facts(
+        session, ticket, request.change or HypotheticalChange(), calendars_named(triggers), now
+    )
     references = await load_references(session, triggers, facts)
     applier = Applier(references, facts)
     outcomes: dict[int, TriggerOutcome] = {}

@@ -81,6 +81,8 @@ class TicketFacts:
     actor_role: str | None
     sla_events: frozenset[str]
     cc_user_ids: frozenset[int]
+    # The business calendars (ids) whose hours the change happens in, of those rules name.
+    open_calendars: frozenset[int] = frozenset()
     # Which fields this change changed (the writer's and every trigger's so far), and what
     # each held before the change began: ``changed_from`` compares with the first value.
     changed: frozenset[Field] = frozenset()
@@ -109,6 +111,7 @@ class TicketFacts:
         subject: str = "",
         actor_role: str | None = None,
         sla_events: Iterable[str] = (),
+        open_calendars: Iterable[int] = (),
         cc_user_ids: Iterable[int] = (),
         changes: Sequence[Mapping[str, Any]] = (),
     ) -> "TicketFacts":
@@ -150,6 +153,7 @@ class TicketFacts:
             subject=subject,
             actor_role=actor_role,
             sla_events=frozenset(sla_events),
+            open_calendars=frozenset(open_calendars),
             cc_user_ids=frozenset(cc_user_ids),
             changed=frozenset(changed),
             previous=MappingProxyType(previous),
@@ -158,6 +162,8 @@ class TicketFacts:
     def current(self, name: Field) -> Any:
         if name is Field.sla_event:
             return self.sla_events
+        if name is Field.within_business_hours:
+            return self.open_calendars
         return getattr(self, name.value)
 
     def before(self, name: Field) -> Any:

@@ -25,6 +25,8 @@ class Field(StrEnum):
     subject = "subject"
     actor_role = "actor_role"
     sla_event = "sla_event"
+    # ``is <calendar id>``: the change happens within that business calendar's hours.
+    within_business_hours = "within_business_hours"
 
 
 # What a change does not carry and the trigger reaction reads (the comment's text; the
@@ -36,6 +38,7 @@ LOADED_FIELDS = frozenset(
         Field.requester_tags,
         Field.organization_tags,
         Field.requester_locale,
+        Field.within_business_hours,
     }
 )
 

@@ -20,6 +20,7 @@ on its own changes.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,15 +32,16 @@ from helpdesk_api.automation.applying import (
     record_error,
     write_planned,
 )
-from helpdesk_api.automation.engine import EngineResult, run_triggers
+from helpdesk_api.automation.engine import CompiledTrigger, EngineResult, run_triggers
 from helpdesk_api.automation.facts import TicketFacts
-from helpdesk_api.automation.fields import SLA_EVENT_NAMES, SLA_EVENTS, UpdateType
+from helpdesk_api.automation.fields import SLA_EVENT_NAMES, SLA_EVENTS, Field, UpdateType
 from helpdesk_api.automation.store import TriggerCache
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import (
+    BusinessCalendar,
     CcKind,
     Organization,
     Ticket,
@@ -49,12 +51,38 @@ from helpdesk_api.models import (
     User,
     Via,
 )
+from helpdesk_api.sla.business_time import is_open
+from helpdesk_api.sla.calendars import to_business_calendar
 from helpdesk_api.tickets import TicketChange
 
 TRIGGER_ACTOR = Actor.system(Via.trigger)
 
 
-async def facts_of_change(session: AsyncSession, change: TicketChange) -> TicketFacts:
+def calendars_named(triggers: Iterable[CompiledTrigger]) -> set[int]:
+    """The business calendars the triggers' ``within_business_hours`` conditions name."""
+    return {
+        c.condition.value
+        for t in triggers
+        for c in (*t.conditions.all, *t.conditions.any)
+        if c.condition.field is Field.within_business_hours
+    }
+
+
+async def open_calendars(
+    session: AsyncSession, calendar_ids: Iterable[int], now: datetime
+) -> set[int]:
+    """Which of ``calendar_ids`` are within business hours at ``now`` (one query, only when
+    a rule names one); a deleted calendar is never open."""
+    ids = set(calendar_ids)
+    if not ids:
+        return set()
+    rows = await session.scalars(select(BusinessCalendar).where(BusinessCalendar.id.in_(ids)))
+    return {row.id for row in rows if is_open(to_business_calendar(row), now)}
+
+
+async def facts_of_change(
+    session: AsyncSession, change: TicketChange, calendar_ids: Iterable[int] = ()
+) -> TicketFacts:
     """The facts of one round of a change: the ticket's columns, the round's ChangeSet, its
     comment's text (one query, when it has one) and the requester's and organisation's
     tags, the requester's locale and the CCs (one query)."""
@@ -74,6 +102,7 @@ async def facts_of_change(session: AsyncSession, change: TicketChange) -> Ticket
         comment_public=changes.comment_public,
         changes=changes.changes,
         sla_events=sla_events_of(changes.changes),
+        open_calendars=await open_calendars(session, calendar_ids, change.now),
     )
 
 
@@ -123,6 +152,7 @@ async def load_facts(
     comment_public: bool,
     changes: Sequence[Mapping[str, Any]] = (),
     sla_events: Iterable[str] = (),
+    open_calendars: Iterable[int] = (),
 ) -> TicketFacts:
     """The facts of ``ticket`` for a change described by the rest: one query for what is
     not on the ticket row (the requester's and organisation's tags, the locale, the CCs)."""
@@ -165,6 +195,7 @@ async def load_facts(
         actor_role=actor_role,
         sla_events=sla_events,
         cc_user_ids=row.cc_ids or (),
+        open_calendars=open_calendars,
         changes=changes,
     )
 
@@ -186,7 +217,7 @@ class TriggerReaction:
         # wants a customer's new ticket): those read nothing more.
         if not any(t.may_match(at_a_glance(change)) for t in triggers):
             return
-        facts = await facts_of_change(session, change)
+        facts = await facts_of_change(session, change, calendars_named(triggers))
         run = Applier(await load_references(session, triggers, facts), facts)
         result = run_triggers(triggers, lambda: facts, run.apply)
         # A trigger whose every action was a no-op (or failed) leaves no audit: a follow-up

@@ -13,6 +13,7 @@ from helpdesk_api.automation.schemas import (
 )
 from helpdesk_api.automation.store import load_active
 from helpdesk_api.core.auth import Admin
+from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
@@ -55,11 +56,13 @@ async def reorder_triggers(data: TriggerOrder, session: DB, principal: Admin) ->
 
 
 @router.post("/triggers/dry-run")
-async def dry_run_triggers(data: DryRunRequest, session: DB, principal: Admin) -> DryRunResult:
+async def dry_run_triggers(
+    data: DryRunRequest, session: DB, principal: Admin, now: Now
+) -> DryRunResult:
     """What the active triggers would do to a ticket for a change (by default an update
     that changes nothing), and why: every trigger in firing order with each condition's
     expected and actual value, and the changes it would make. Changes nothing."""
-    return await dry_run(session, data, await load_active(session))
+    return await dry_run(session, data, await load_active(session), now)
 
 
 @router.get("/triggers/{trigger_id}")

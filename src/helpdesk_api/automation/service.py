@@ -25,6 +25,7 @@ from helpdesk_api.automation.actions import (
 )
 from helpdesk_api.automation.conditions import RuleConditions
 from helpdesk_api.automation.engine import TriggerRule
+from helpdesk_api.automation.fields import Field
 from helpdesk_api.automation.schemas import (
     TriggerCreate,
     TriggerOrder,
@@ -40,7 +41,7 @@ from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
-from helpdesk_api.models import Group, Role, TicketStatus, Trigger, User, Webhook
+from helpdesk_api.models import BusinessCalendar, Group, Role, TicketStatus, Trigger, User, Webhook
 
 TRIGGERS = AdminResource("trigger", "/v1/triggers", Trigger, "Trigger")
 STAFF_ROLES = (Role.agent, Role.admin)
@@ -123,6 +124,23 @@ async def check_actions(session: AsyncSession, actions: list[Action]) -> None:
             )
 
 
+async def check_conditions(session: AsyncSession, conditions: RuleConditions) -> None:
+    """422 at the condition's value when a business-hours condition names no calendar."""
+    named = [
+        (group, index, c.value)
+        for group, items in (("all", conditions.all), ("any", conditions.any))
+        for index, c in enumerate(items)
+        if c.field is Field.within_business_hours
+    ]
+    known = await _ids_present(session, BusinessCalendar.id, {v for _, _, v in named})
+    for group, index, calendar_id in named:
+        if calendar_id not in known:
+            raise InvalidInput(
+                f"conditions.{group}[{index}]: business calendar {calendar_id} does not exist.",
+                loc=("body", "conditions", group, index, "value"),
+            )
+
+
 def _reference_problem(
     action: Action,
     statuses: set[int],
@@ -151,6 +169,7 @@ def _rule_dump(conditions: RuleConditions, actions: list[Action]) -> dict[str, A
 
 
 async def create_trigger(session: AsyncSession, actor: Principal, data: TriggerCreate) -> Trigger:
+    await check_conditions(session, data.conditions)
     await check_actions(session, data.actions)
     position = data.position
     if position is None:
@@ -185,6 +204,8 @@ async def update_trigger(
     fields = data.model_dump(exclude_unset=True)
     before = _snapshot(trigger)
     rule = rule_of(trigger)
+    if "conditions" in fields:
+        await check_conditions(session, data.conditions)
     if "actions" in fields:
         await check_actions(session, data.actions)
     if "conditions" in fields or "actions" in fields:

@@ -245,6 +245,14 @@ def _change_only(condition: TimeCondition | Condition) -> list[tuple[str, str]]:
                 "ticket at rest, so it cannot test it",
             )
         ]
+    if condition.field is Field.within_business_hours:
+        return [
+            (
+                "field",
+                "an automation measures time in business hours with `business_hours` on its "
+                "time conditions; 'within_business_hours' is for triggers",
+            )
+        ]
     if condition.operator in CHANGES:
         return [
             (
