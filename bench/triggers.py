@@ -18,13 +18,15 @@ configurations:
 
 With `--rounds 2` (the default) the order is default, 100, default, 100: the 100 are switched
 off and on again with `PATCH /v1/triggers/{id}`, so a machine whose load drifts weighs on
-both sides. Each configuration's figure is the mean of its rounds; the ratio is 100 ÷ default.
+both sides; one unrecorded pass of the three scenarios warms the fresh service first. Each
+configuration's figure is the mean of its rounds; the ratio is 100 ÷ default.
 
 Statements per request (`--capture N`, default 8; 0 skips): after the windows of each
 configuration, a fresh one-worker service with `log_statement = all` answers N requests per
 scenario (`capture_sql.logged_service`), the same seeded request stream in both, and the
 statements of each are counted; a request whose statements mention a bench trigger's tag is
-counted as fired. Results: `results/<UTC>-triggers.json` and `.md`.
+counted as fired; the statements' text (160 characters) is kept in the JSON.
+Results: `results/<UTC>-triggers.json` and `.md`.
 """
 
 import argparse
@@ -242,7 +244,7 @@ def capture_counts(
             rng, cctx = random.Random(21), client_context(ctx, 0, 1)
             make = REQUESTS[scenario]
             client.request(*make(rng, cctx)[:2], json=make(rng, cctx)[2])  # warm
-            counts, fired = [], []
+            counts, fired, texts = [], [], []
             for _ in range(requests):
                 method, path, body = make(rng, cctx)
                 response, chunk = logged_request(
@@ -251,6 +253,7 @@ def capture_counts(
                 response.raise_for_status()
                 sent = statements(chunk)
                 counts.append(len(sent))
+                texts.append([sql[:160] for sql, _ in sent])
                 fired.append(any(FIRED_MARK in f"{sql} {params}" for sql, params in sent))
             quiet = [c for c, f in zip(counts, fired, strict=True) if not f]
             out[scenario] = {
@@ -259,6 +262,7 @@ def capture_counts(
                 "median": statistics.median(counts),
                 "median_not_fired": statistics.median(quiet) if quiet else None,
                 "max_not_fired": max(quiet) if quiet else None,
+                "sql": texts,
             }
             log(f"  {scenario:<14} statements per request {counts} fired {sum(fired)}")
     return out
@@ -372,7 +376,7 @@ def main() -> None:
     server_url = pg.start()
     service = None
     windows: dict[str, dict[str, list[dict[str, Any]]]] = {
-        c: {s: [] for s in SCENARIOS} for c in CONFIGS
+        c: {s: [] for s in SCENARIOS} for c in (*CONFIGS, "warm-up")
     }
     captured: dict[str, Any] = {}
     try:
@@ -405,6 +409,9 @@ def main() -> None:
                     f"load {result['loadavg_1m_before']}"
                 )
 
+        # A fresh service's first windows are slow (the first run's first create window ran at
+        # half the rate of the next): one unrecorded pass of each scenario first.
+        window("warm-up")
         for round_ in range(args.rounds):
             if ids:
                 set_active(base, ids, False)
