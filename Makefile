@@ -84,7 +84,7 @@ clean:
 # Options pass through, e.g. `make bench BENCH_ARGS="--workers 4 --concurrency 16"`.
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-mail
+.PHONY: bench bench-quick bench-mail bench-triggers
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -99,3 +99,8 @@ bench-quick: $(VENV)/.installed-bench
 # The e-mail paths (bench/README.md, "Mail"): ~6 min; BENCH_ARGS=--quick for ~1.
 bench-mail: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.mail $(BENCH_ARGS)
+
+# The triggers' cost on the write paths (bench/README.md, "Triggers"): the quick dataset,
+# the default trigger against 100 more, ~5 min.
+bench-triggers: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.triggers $(BENCH_ARGS)

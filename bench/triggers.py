@@ -1,0 +1,468 @@
+"""Triggers' cost on the write paths (issue #14): `python -m bench.triggers [--rounds 2]`.
+
+Stand-alone, not part of `bench.run`. It copies the quick dataset (`helpdesk_bench_<scale>`,
+loaded by `generate.ensure_dataset` when missing) into `bench_triggers`, so the triggers it
+writes never reach the dataset the floors read (they refuse any trigger but the default), and
+serves it with `helpdesk-api serve --workers 2` as `bench.run` does. Then, in one run and
+against the same service processes, it measures `create_ticket`, `update_status` and
+`add_comment` (`bench.loadgen`'s requests, `measure.run_load`'s windows) in two
+configurations:
+
+- **default**: only the default "Acknowledge new requests" trigger of migration 0012 active;
+- **100 triggers**: 100 more, written through `POST /v1/triggers` with the admin token, with
+  varied conditions (subject and comment words, priority, tags, via, group, status category,
+  requester and organisation tags, locale, SLA events, actor role; `all` and `any`) and
+  actions (tags, priority, group, assignee, status). 95 never match the bench's requests;
+  5 match some of them and add a tag or raise the priority, so the engine evaluates every
+  condition kind and writes now and then.
+
+With `--rounds 2` (the default) the order is default, 100, default, 100: the 100 are switched
+off and on again with `PATCH /v1/triggers/{id}`, so a machine whose load drifts weighs on
+both sides; one unrecorded pass of the three scenarios warms the fresh service first. Each
+configuration's figure is the mean of its rounds; the ratio is 100 ÷ default.
+
+Statements per request (`--capture N`, default 8; 0 skips): after the windows of each
+configuration, a fresh one-worker service with `log_statement = all` answers N requests per
+scenario (`capture_sql.logged_service`), the same seeded request stream in both, and the
+statements of each are counted; a request whose statements mention a bench trigger's tag is
+counted as fired; the statements' text (160 characters) is kept in the JSON.
+Results: `results/<UTC>-triggers.json` and `.md`.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench import report
+from bench.capture_sql import logged_request, logged_service, statements
+from bench.context import build_context
+from bench.generate import ensure_dataset
+from bench.loadgen import SCENARIOS as REQUESTS
+from bench.loadgen import client_context
+from bench.measure import log, run_load, serve, stop_process, tree
+from bench.pg import ADMIN_TOKEN, BENCH_DIR, DATA_DIR, BenchPostgres, recreate_database
+from bench.words import WORDS
+
+RESULTS = BENCH_DIR / "results"
+DATABASE = "bench_triggers"
+SCENARIOS = ("create_ticket", "update_status", "add_comment")
+CONFIGS = ("default", "triggers_100")
+EXTRA = 100
+# Tags the matching triggers add: a captured request that mentions one fired a bench trigger.
+FIRED_MARK = "trigbench-"
+
+# Words no bench request contains (checked below against bench.words), in several languages.
+RARE_WORDS = (
+    "chargeback", "gdpr", "subpoena", "ransomware", "phishing", "lawsuit", "escalation",
+    "datenschutz", "rechnungskorrektur", "kündigung", "facturation", "remboursement",
+    "résiliation", "garanzia", "reclamo", "contestazione", "жалоба", "претензия",
+    "panasz", "reklamáció", "reclamație", "garanție", "invoicing", "refunds", "outages",
+    "onboarding", "offboarding", "procurement", "sso", "saml", "2fa", "mfa", "audit",
+    "compliance", "hipaa", "sox", "pci", "fraud", "stolen", "lost", "legal", "press",
+)  # fmt: skip
+RARE_PHRASES = (
+    "data breach", "cancel my account", "speak to a manager", "legal action",
+    "credit card stolen", "not receiving emails", "account locked out",
+)  # fmt: skip
+RARE_TAGS = tuple(
+    f"{kind}-{n}" for kind in ("vip", "enterprise", "beta", "churn-risk") for n in range(6)
+)
+CHANNELS = ("email", "chat", "phone", "telegram", "web")
+LOCALES = ("de", "fr", "ja", "pt-BR", "es")
+SLA_EVENTS = (
+    "first_reply_time.breached", "first_reply_time.warning", "next_reply_time.breached",
+    "resolution_time.warning", "resolution_time.breached", "periodic_update_time.breached",
+)  # fmt: skip
+
+
+def _c(field: str, operator: str, value: Any = None) -> dict[str, Any]:
+    return {"field": field, "operator": operator, "value": value}
+
+
+def matching_triggers() -> list[dict[str, Any]]:
+    """Five triggers that match some of the bench's requests (each adds a tag at most once
+    per ticket, or raises a low or normal priority to high)."""
+    return [
+        {"title": "Tag urgent intake", "conditions": {"all": [
+            _c("update_type", "is", "created"), _c("priority", "is", "urgent")]},
+         "actions": [{"action": "add_tags", "tags": [f"{FIRED_MARK}urgent"]}]},
+        {"title": "Billing words", "conditions": {"all": [_c("comment_present", "is", True)],
+         "any": [_c("comment_text", "contains_words", "invoice"),
+                 _c("comment_text", "contains_words", "fattura")]},
+         "actions": [{"action": "add_tags", "tags": [f"{FIRED_MARK}billing"]}]},
+        {"title": "Printer trouble is high", "conditions": {"all": [
+            _c("subject", "contains_words", "printer"),
+            _c("priority", "less_than", "high")]},
+         "actions": [{"action": "set_priority", "priority": "high"},
+                     {"action": "add_tags", "tags": [f"{FIRED_MARK}printer"]}]},
+        {"title": "Waiting on the customer", "conditions": {"all": [
+            _c("update_type", "is", "changed"),
+            _c("status_category", "changed_to", "pending")]},
+         "actions": [{"action": "add_tags", "tags": [f"{FIRED_MARK}waiting"]}]},
+        {"title": "Internal server notes", "conditions": {"all": [
+            _c("comment_public", "is", False), _c("comment_text", "contains_words", "server")]},
+         "actions": [{"action": "add_tags", "tags": [f"{FIRED_MARK}server-note"]}]},
+    ]  # fmt: skip
+
+
+def other_triggers(ctx: dict[str, Any], count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """``count`` triggers none of the bench's requests meets: each fails on a value the
+    bench never sends, often only after conditions that do hold (update type, via, actor
+    role, a common tag or priority), so the evaluation goes past the first condition."""
+    groups, tags = ctx["group_ids"], ctx["tags"]
+    agents = [int(a) for a in ctx["assignee_ids"] if a != "none"]
+    statuses = ctx["working_status_ids"]
+
+    def words(k: int = 2) -> str:  # contains_words: every word of the text
+        return " ".join(rng.sample(RARE_WORDS, k))
+
+    def common() -> dict[str, Any]:  # a condition the bench's requests often meet
+        return rng.choice([
+            _c("via", "is", "api"), _c("actor_role", "in", ["admin", "agent"]),
+            _c("priority", "in", ["normal", "high"]),
+            _c("tags", "includes_any", rng.sample(tags, 3)),
+            _c("update_type", "is", rng.choice(["created", "changed"])),
+            _c("status_category", "in", ["new", "open"]), _c("comment_present", "is", True),
+        ])  # fmt: skip
+
+    kinds = [
+        lambda n: ({"all": [_c("update_type", "is", "created"),
+                          _c("subject", "contains_words", words())]},
+                 [{"action": "set_group", "group_id": rng.choice(groups)}]),
+        lambda n: ({"all": [common(), _c("comment_public", "is", True)],
+                  "any": [_c("comment_text", "contains_words", words(1)),
+                          _c("comment_text", "contains_phrase", rng.choice(RARE_PHRASES))]},
+                 [{"action": "add_tags", "tags": [f"topic-{rng.choice(RARE_WORDS)}"]}]),
+        lambda n: ({"all": [common(),
+                          _c("requester_tags", "includes_any", rng.sample(RARE_TAGS, 2))]},
+                 [{"action": "set_priority", "priority": "urgent"}]),
+        lambda n: ({"all": [_c("sla_event", "in", rng.sample(SLA_EVENTS, 2))]},
+                 [{"action": "set_assignee", "assignee_id": rng.choice(agents)},
+                  {"action": "add_tags", "tags": ["sla-escalated"]}]),
+        lambda n: ({"all": [_c("status_category", "changed_to", "solved"),
+                          _c("tags", "includes_any", rng.sample(RARE_TAGS, 2))]},
+                 [{"action": "add_tags", "tags": ["csat-survey"]}]),
+        lambda n: ({"all": [_c("via", "in", rng.sample(CHANNELS, 2)),
+                          common()]},
+                 [{"action": "set_group", "group_id": rng.choice(groups)}]),
+        lambda n: ({"all": [common(), _c("group_id", "is", rng.choice(groups))]},
+                 [{"action": "set_assignee", "assignee_id": rng.choice(agents)}]),
+        lambda n: ({"all": [common(), _c("subject", "contains_phrase", rng.choice(RARE_PHRASES))]},
+                 [{"action": "set_priority", "priority": "urgent"},
+                  {"action": "add_tags", "tags": ["security"]}]),
+        lambda n: ({"all": [_c("organization_tags", "includes_all", rng.sample(RARE_TAGS, 2)),
+                          _c("type", "is", rng.choice(["incident", "problem", "task"]))]},
+                 [{"action": "set_group", "group_id": rng.choice(groups)}]),
+        lambda n: ({"all": [common(), _c("requester_locale", "in", rng.sample(LOCALES, 2))]},
+                 [{"action": "add_tags", "tags": [f"lang-{rng.choice(['de', 'fr', 'ja'])}"]}]),
+        lambda n: ({"all": [_c("actor_role", "is", "customer"), _c("comment_present", "is", True),
+                          _c("status_category", "is", "pending")]},
+                 [{"action": "set_status", "status_id": rng.choice(statuses)}]),
+        lambda n: ({"all": [_c("tags", "includes_any", rng.sample(tags, 3)), common(),
+                          _c("comment_text", "contains_words", words())]},
+                 [{"action": "add_tags", "tags": [f"topic-{rng.choice(RARE_WORDS)}"]}]),
+        lambda n: ({"all": [common()], "any": [_c("subject", "contains_words", words(1)),
+                                              _c("tags", "includes_all", rng.sample(RARE_TAGS, 2)),
+                                              _c("requester_id", "is", 10**9 + n)]},
+                 [{"action": "add_tags", "tags": ["watchlist"]}]),
+        lambda n: ({"all": [_c("priority", "greater_than", "high"), _c("via", "is_not", "api")]},
+                 [{"action": "set_group", "group_id": rng.choice(groups)}]),
+    ]  # fmt: skip
+    out = []
+    for n in range(count):
+        conditions, actions = kinds[n % len(kinds)](n)
+        out.append({"title": f"Bench rule {n + 1}", "conditions": conditions, "actions": actions})
+    return out
+
+
+def trigger_set(ctx: dict[str, Any], extra: int = EXTRA, seed: int = 14) -> list[dict[str, Any]]:
+    """``extra`` triggers: the matching five spread among the others."""
+    rng = random.Random(seed)
+    vocabulary = {w.casefold() for lang in WORDS.values() for w in lang}
+    assert not vocabulary & set(RARE_WORDS), vocabulary & set(RARE_WORDS)
+    matching = matching_triggers()
+    rules = other_triggers(ctx, extra - len(matching), rng)
+    for index, rule in zip((7, 31, 52, 77, 94), matching, strict=True):
+        rules.insert(min(index, len(rules)), rule)
+    return rules
+
+
+def _client(base: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return httpx.Client(base_url=base, headers=headers, timeout=60)
+
+
+def write_triggers(base: str, rules: list[dict[str, Any]]) -> list[int]:
+    with _client(base) as client:
+        ids = []
+        for rule in rules:
+            response = client.post("/v1/triggers", json=rule)
+            if response.status_code != 201:
+                raise RuntimeError(f"{rule['title']}: {response.status_code} {response.text}")
+            ids.append(response.json()["id"])
+        return ids
+
+
+def set_active(base: str, ids: list[int], active: bool) -> None:
+    with _client(base) as client:
+        for trigger_id in ids:
+            client.patch(f"/v1/triggers/{trigger_id}", json={"active": active}).raise_for_status()
+
+
+def active_titles(base: str) -> list[str]:
+    with _client(base) as client:
+        titles, cursor = [], None
+        while True:
+            params: dict[str, Any] = {"active": "true", "limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            page = client.get("/v1/triggers", params=params).raise_for_status().json()
+            titles += [t["title"] for t in page["data"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return titles
+
+
+def capture_counts(
+    pg: BenchPostgres, url: str, ctx: dict[str, Any], port: int, requests: int
+) -> dict[str, Any]:
+    """Statements per request, from a fresh one-worker service with log_statement = all:
+    the same seeded requests whatever the configuration (the first, warm-up, not counted)."""
+    out: dict[str, Any] = {}
+    with logged_service(pg, url, {"log_statement": "all"}, port) as client:
+        for scenario in SCENARIOS:
+            rng, cctx = random.Random(21), client_context(ctx, 0, 1)
+            make = REQUESTS[scenario]
+            client.request(*make(rng, cctx)[:2], json=make(rng, cctx)[2])  # warm
+            counts, fired, texts = [], [], []
+            for _ in range(requests):
+                method, path, body = make(rng, cctx)
+                response, chunk = logged_request(
+                    pg, client, method, path, body, until_transaction_end=True
+                )
+                response.raise_for_status()
+                sent = statements(chunk)
+                counts.append(len(sent))
+                texts.append([sql[:160] for sql, _ in sent])
+                fired.append(any(FIRED_MARK in f"{sql} {params}" for sql, params in sent))
+            quiet = [c for c, f in zip(counts, fired, strict=True) if not f]
+            out[scenario] = {
+                "statements": counts,
+                "fired": fired,
+                "median": statistics.median(counts),
+                "median_not_fired": statistics.median(quiet) if quiet else None,
+                "max_not_fired": max(quiet) if quiet else None,
+                "sql": texts,
+            }
+            log(f"  {scenario:<14} statements per request {counts} fired {sum(fired)}")
+    return out
+
+
+async def _tagged(url: str) -> int:
+    """Tickets a bench trigger tagged: its matching rules did fire."""
+    conn = await asyncpg.connect(url)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM tickets WHERE EXISTS "
+                "(SELECT 1 FROM unnest(tags) t WHERE t LIKE $1)",
+                FIRED_MARK + "%",
+            )
+        )
+    finally:
+        await conn.close()
+
+
+def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """`measure.serve`, tried three times: on this shared two-core machine under a load of
+    5-6, uvicorn's supervisor has killed workers that were slow to answer its start-up
+    check until the 60 s were gone."""
+    for attempt in range(3):
+        try:
+            return serve(url, port, workers)
+        except RuntimeError as exc:
+            log(f"the service did not start (attempt {attempt + 1}): {exc}")
+    raise RuntimeError("the service did not start in three attempts")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=2_000, help="the dataset (quick: 2,000)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per window")
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=2, help="default/100 alternations")
+    parser.add_argument("--capture", type=int, default=8, help="requests per scenario; 0: none")
+    parser.add_argument("--port", type=int, default=18641, help="the service's; +1 for capture")
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args()
+
+
+def _mean(values: list[float]) -> float:
+    return round(statistics.fmean(values), 2)
+
+
+def summarize(windows: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for scenario in SCENARIOS:
+        row: dict[str, Any] = {}
+        for config in CONFIGS:
+            runs = windows[config][scenario]
+            row[config] = {
+                "rps": _mean([r["rps"] for r in runs]),
+                "p50_ms": _mean([r["p50_ms"] for r in runs]),
+                "p95_ms": _mean([r["p95_ms"] for r in runs]),
+                "errors": sum(r["errors"] for r in runs),
+                "rps_by_round": [r["rps"] for r in runs],
+            }
+        row["ratio_rps"] = round(row["triggers_100"]["rps"] / row["default"]["rps"], 3)
+        row["ratio_p50"] = round(row["triggers_100"]["p50_ms"] / row["default"]["p50_ms"], 3)
+        out[scenario] = row
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"# Triggers: default vs {EXTRA} more ({result['started_at']})",
+        "",
+        f"{result['dataset']['tickets']:,} tickets, {result['workers']} workers, "
+        f"{result['concurrency']} clients, {result['rounds']} round(s) of "
+        f"{result['duration']} s windows per configuration; load average "
+        f"{result['loadavg_before']} before, {result['loadavg_after']} after "
+        f"({result['machine']['cpus']} CPUs). Shared machine: the figures are noisy.",
+        "",
+        "| scenario | default rps | p50 / p95 ms | 100 triggers rps | p50 / p95 ms | "
+        "ratio rps | rps by round (default; 100) | statements (default → 100, median; "
+        "not fired, max) |",
+        "|---|---:|---|---:|---|---:|---|---|",
+    ]
+    for scenario, row in result["summary"].items():
+        a, b = row["default"], row["triggers_100"]
+        sql = result["statements_per_request"]
+        counts = ""
+        if sql:
+            sa, sb = sql["default"][scenario], sql["triggers_100"][scenario]
+            counts = (
+                f"{sa['median']} → {sb['median']}; {sa['max_not_fired']} → "
+                f"{sb['max_not_fired']} ({sum(sb['fired'])} of {len(sb['fired'])} fired)"
+            )
+        lines.append(
+            f"| {scenario} | {a['rps']} | {a['p50_ms']} / {a['p95_ms']} | {b['rps']} | "
+            f"{b['p50_ms']} / {b['p95_ms']} | **{row['ratio_rps']}** | "
+            f"{a['rps_by_round']}; {b['rps_by_round']} | {counts} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    args = _arguments()
+    args.output.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y-%m-%dT%H%M%SZ")
+    loadavg_before = [round(x, 2) for x in os.getloadavg()]
+    pg = BenchPostgres(args.data_dir)
+    server_url = pg.start()
+    service = None
+    windows: dict[str, dict[str, list[dict[str, Any]]]] = {
+        c: {s: [] for s in SCENARIOS} for c in (*CONFIGS, "warm-up")
+    }
+    captured: dict[str, Any] = {}
+    try:
+        ensure_dataset(server_url, args.scale, log, progress=True)  # helpdesk_bench_<scale>
+        source = f"helpdesk_bench_{args.scale}"
+        url = asyncio.run(recreate_database(server_url, DATABASE, source))
+        dataset = asyncio.run(report.dataset(url))
+        context = asyncio.run(build_context(url))
+        base = f"http://127.0.0.1:{args.port}"
+        service = _serve(url, args.port, args.workers)
+        watched = {"api": tree(service.pid), "postgres": tree(pg.postmaster_pid())}
+        defaults = active_titles(base)
+        log(f"active triggers before: {defaults}")
+        rules = trigger_set(context)
+        ids: list[int] = []
+
+        def window(config: str) -> None:
+            for scenario in SCENARIOS:
+                spec = {
+                    "scenario": scenario, "target": base, "token": ADMIN_TOKEN,
+                    "concurrency": args.concurrency, "duration": args.duration,
+                    "warmup": args.warmup, "warmup_requests": 3, "context": context,
+                    "seed": len(windows[config][scenario]) + 1,
+                }  # fmt: skip
+                result = run_load(spec, watched, url)
+                windows[config][scenario].append(result)
+                log(
+                    f"{config:<13} {scenario:<14} {result['rps']:>7} rps p50 "
+                    f"{result['p50_ms']} ms p95 {result['p95_ms']} ms errors {result['errors']} "
+                    f"load {result['loadavg_1m_before']}"
+                )
+
+        # A fresh service's first windows are slow (the first run's first create window ran at
+        # half the rate of the next): one unrecorded pass of each scenario first.
+        window("warm-up")
+        for round_ in range(args.rounds):
+            if ids:
+                set_active(base, ids, False)
+            window("default")
+            if round_ == 0 and args.capture:
+                log("statements per request, default trigger only")
+                captured["default"] = capture_counts(pg, url, context, args.port + 1, args.capture)
+            if ids:
+                set_active(base, ids, True)
+            else:
+                ids = write_triggers(base, rules)
+                log(f"wrote {len(ids)} triggers through POST /v1/triggers")
+            window("triggers_100")
+            if round_ == 0 and args.capture:
+                log(f"statements per request, {len(active_titles(base))} active triggers")
+                captured["triggers_100"] = capture_counts(
+                    pg, url, context, args.port + 1, args.capture
+                )
+        tagged = asyncio.run(_tagged(url))
+    finally:
+        if service is not None:
+            stop_process(service)
+        postgres_version = pg.psql("SHOW server_version;").splitlines()[2].strip()
+        pg.psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE);")
+        pg.stop()
+    loadavg_after = [round(x, 2) for x in os.getloadavg()]
+    result = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "rounds": args.rounds,
+        "loadavg_before": loadavg_before,
+        "loadavg_after": loadavg_after,
+        "machine": report.machine(postgres_version),
+        "dataset": dataset,
+        "default_triggers": defaults,
+        "extra_triggers": rules,
+        "tickets_tagged_by_bench_triggers": tagged,
+        "summary": summarize(windows),
+        "statements_per_request": captured,
+        "windows": windows,
+    }
+    (args.output / f"{stamp}-triggers.json").write_text(json.dumps(result, indent=2) + "\n")
+    table = markdown(result)
+    (args.output / f"{stamp}-triggers.md").write_text(table)
+    print(table)
+    log(f"wrote {args.output / stamp}-triggers.json and .md")
+
+
+if __name__ == "__main__":
+    main()
