@@ -209,3 +209,41 @@ async def test_triggers_leave_a_closed_ticket_alone(client, database_url):
     [row] = await fetch_rows(database_url, "SELECT last_error FROM triggers WHERE id = $1",
                              trigger_id)  # fmt: skip
     assert row["last_error"] is None
+
+
+async def test_triggers_that_do_not_fire_cost_no_reference_query(database_url):
+    from sqlalchemy import event
+
+    from helpdesk_api.automation.engine import compile_trigger
+    from helpdesk_api.automation.reaction import _run_with_references
+    from tests.automation.helpers import facts
+
+    def trigger(id: int, priority: str) -> Any:
+        rule = TriggerRule.model_validate({
+            "conditions": {"all": [{"field": "priority", "operator": "is", "value": priority}]},
+            "actions": [{"action": "set_group", "group_id": 10_000 + id},
+                        {"action": "set_assignee", "assignee_id": 20_000 + id}],
+        })  # fmt: skip
+        return compile_trigger(id=id, position=id, title=f"t{id}", rule=rule)
+
+    never = tuple(trigger(i, "urgent") for i in range(1, 101))
+    statements: list[str] = []
+    engine, sessionmaker = connect(database_url, pool_size=1, max_overflow=0)
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))  # fmt: skip
+    try:
+        async with sessionmaker() as session:
+            run, result = await _run_with_references(session, never, facts(priority="low"))
+            assert run is None
+            assert result.fired == ()
+            assert statements == []
+
+            firing = (*never, trigger(101, "low"))
+            run, result = await _run_with_references(session, firing, facts(priority="low"))
+            assert [f.trigger.id for f in result.fired] == [101]
+            assert run is not None
+            # Loaded for the one that fired, and it is told its group does not exist.
+            assert statements
+            assert "group 10101 does not exist" in run.errors[101]
+    finally:
+        await engine.dispose()

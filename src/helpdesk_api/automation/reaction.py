@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.automation.actions import PlannedChange, apply_planned
 from helpdesk_api.automation.applying import (
     Applier,
     load_references,
@@ -218,8 +219,9 @@ class TriggerReaction:
         if not any(t.may_match(at_a_glance(change)) for t in triggers):
             return
         facts = await facts_of_change(session, change, calendars_named(triggers))
-        run = Applier(await load_references(session, triggers, facts), facts)
-        result = run_triggers(triggers, lambda: facts, run.apply)
+        run, result = await _run_with_references(session, triggers, facts)
+        if run is None:
+            return
         # A trigger whose every action was a no-op (or failed) leaves no audit: a follow-up
         # round holding only a note would tell webhooks of a change that did not happen.
         written = [(trigger, accepted) for trigger, accepted in run.accepted if accepted]
@@ -244,6 +246,36 @@ class TriggerReaction:
             await record_error(session, Trigger, trigger_id, error, change.now)
         if result.loop_stopped:
             await _record_loop_stopped(session, change.ticket, result)
+
+
+async def _run_with_references(
+    session: AsyncSession, triggers: tuple[CompiledTrigger, ...], facts: TicketFacts
+) -> tuple[Applier | None, EngineResult]:
+    """Run the triggers with what their actions point at loaded only for those that fire.
+
+    A pure first run (``apply_planned``, nothing checked) tells which fire; their groups,
+    agents and statuses are loaded and the real run checks against them. A rejected change
+    can make the real run differ, so if it fired a trigger not loaded for, it runs again
+    with those loaded too. A hundred triggers that do not fire cost no query at all.
+    ``(None, probe)`` when none fires."""
+    simulated = [facts]
+
+    def simulate(_: CompiledTrigger, planned: list[PlannedChange]) -> TicketFacts:
+        simulated[0] = apply_planned(simulated[0], planned)
+        return simulated[0]
+
+    probe = run_triggers(triggers, lambda: facts, simulate)
+    loaded = {f.trigger.id for f in probe.fired}
+    if not loaded:
+        return None, probe
+    while True:
+        chosen = [t for t in triggers if t.id in loaded]
+        run = Applier(await load_references(session, chosen, facts), facts)
+        result = run_triggers(triggers, lambda: facts, run.apply)
+        fired = {f.trigger.id for f in result.fired}
+        if fired <= loaded:
+            return run, result
+        loaded |= fired
 
 
 async def _record_loop_stopped(session: AsyncSession, ticket: Ticket, result: EngineResult) -> None:
