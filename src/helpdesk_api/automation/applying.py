@@ -33,9 +33,9 @@ from helpdesk_api.automation.fields import Field
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.settings import Settings
 from helpdesk_api.models import (
+    ASSIGNABLE_ROLES,
     Group,
     GroupMembership,
-    Role,
     StatusCategory,
     Ticket,
     TicketStatus,
@@ -51,7 +51,6 @@ from helpdesk_api.tickets import (
     set_status,
 )
 
-ASSIGNABLE_ROLES = (Role.agent, Role.admin)
 # A failing rule on a busy desk would rewrite its row on every change: once a minute is
 # enough for an admin to see it, and keeps the row from becoming a lock hot spot.
 ERROR_REFRESH = timedelta(minutes=1)
@@ -240,12 +239,8 @@ async def write_planned(
     for planned in accepted:
         action = planned.action
         problem: str | None = None
-        if isinstance(action, AddNote):
-            problem = await effects.private_note(
-                session, ticket, follow_up, action, settings=settings, actor=actor, now=now
-            )
-        elif isinstance(action, PublicReply):
-            problem = await effects.public_reply(
+        if isinstance(action, AddNote | PublicReply):
+            problem = await effects.comment(
                 session, ticket, follow_up, action, settings=settings, actor=actor, now=now
             )
         elif isinstance(action, AddCc):

@@ -50,17 +50,20 @@ async def _requester(session: AsyncSession, ticket: Ticket) -> User:
     return requester
 
 
-async def private_note(
+async def comment(
     session: AsyncSession,
     ticket: Ticket,
     changes: ChangeSet,
-    action: AddNote,
+    action: AddNote | PublicReply,
     *,
     settings: Settings,
     actor: Actor,
     now: datetime,
 ) -> str | None:
-    """A private note, its wording rendered in the staff's view of the ticket."""
+    """A private note (in the staff's view of the ticket) or a public reply (in the
+    requester's language; the notification stage mails it like an agent's reply)."""
+    public = isinstance(action, PublicReply)
+    what = "reply" if public else "note"
     context = await build_context(
         session,
         settings,
@@ -71,41 +74,11 @@ async def private_note(
     try:
         _, text = render_text(action.body, context)
     except TemplateProblem as exc:
-        return f"the note does not render: {exc}"
+        return f"the {what} does not render: {exc}"
     if not text.strip():
-        return "the note renders empty"
-    note = NewComment(body=text, public=False)
-    await add_comment(session, ticket, note, actor=actor, changes=changes, now=now)
-    return None
-
-
-async def public_reply(
-    session: AsyncSession,
-    ticket: Ticket,
-    changes: ChangeSet,
-    action: PublicReply,
-    *,
-    settings: Settings,
-    actor: Actor,
-    now: datetime,
-) -> str | None:
-    """A public comment in the requester's language; the notification stage mails it like an
-    agent's reply."""
-    context = await build_context(
-        session,
-        settings,
-        event=sample_for(action),
-        ticket=ticket,
-        recipient=await _requester(session, ticket),
-    )
-    try:
-        _, text = render_text(action.body, context)
-    except TemplateProblem as exc:
-        return f"the reply does not render: {exc}"
-    if not text.strip():
-        return "the reply renders empty"
-    comment = NewComment(body=text, public=True)
-    await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
+        return f"the {what} renders empty"
+    written = NewComment(body=text, public=public)
+    await add_comment(session, ticket, written, actor=actor, changes=changes, now=now)
     return None
 
 

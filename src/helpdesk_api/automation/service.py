@@ -41,10 +41,17 @@ from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
-from helpdesk_api.models import BusinessCalendar, Group, Role, TicketStatus, Trigger, User, Webhook
+from helpdesk_api.models import (
+    ASSIGNABLE_ROLES,
+    BusinessCalendar,
+    Group,
+    TicketStatus,
+    Trigger,
+    User,
+    Webhook,
+)
 
 TRIGGERS = AdminResource("trigger", "/v1/triggers", Trigger, "Trigger")
-STAFF_ROLES = (Role.agent, Role.admin)
 
 
 def rule_of(trigger: Trigger) -> TriggerRule:
@@ -105,7 +112,7 @@ async def check_actions(session: AsyncSession, actions: list[Action]) -> None:
     usable_statuses = await _ids_present(session, TicketStatus.id, statuses, TicketStatus.is_active)
     usable_groups = await _ids_present(session, Group.id, groups, Group.is_active)
     usable_agents = await _ids_present(
-        session, User.id, agents, User.is_active, User.role.in_(STAFF_ROLES)
+        session, User.id, agents, User.is_active, User.role.in_(ASSIGNABLE_ROLES)
     )
     usable_people = await _ids_present(session, User.id, people, User.is_active)
     usable_webhooks = await _ids_present(session, Webhook.id, webhooks, Webhook.is_active)
