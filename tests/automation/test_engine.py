@@ -32,7 +32,10 @@ def c(field: str, operator: str, value: Any = None) -> dict[str, Any]:
 
 
 def run(
-    triggers: list[CompiledTrigger], start: TicketFacts, max_passes: int = 20
+    triggers: list[CompiledTrigger],
+    start: TicketFacts,
+    max_passes: int = 20,
+    first_pass: frozenset[int] | None = None,
 ) -> tuple[EngineResult, list[int]]:
     applied: list[int] = []
     current = [start]
@@ -42,7 +45,10 @@ def run(
         current[0] = apply_planned(current[0], planned)
         return current[0]
 
-    return run_triggers(triggers, lambda: current[0], apply, max_passes=max_passes), applied
+    result = run_triggers(
+        triggers, lambda: current[0], apply, max_passes=max_passes, first_pass=first_pass
+    )
+    return result, applied
 
 
 def fired(result: EngineResult) -> list[int]:
@@ -175,6 +181,39 @@ def test_the_gate_holds_the_change_only_conditions_and_never_the_loaded_ones():
 
     assert [c.condition.field for c in trigger.gate] == ["update_type"]
     # Placeholders for what is read later (no tags, blank comment) never close the gate...
-    assert trigger.may_match(facts(update_type="created", comment_text=""))
+    assert trigger.may_match(facts(update_type="created", comment_text="", priority="urgent"))
     # ...a change-only condition that fails does.
-    assert not trigger.may_match(facts(update_type="changed", comment_text=""))
+    assert not trigger.may_match(facts(update_type="changed", comment_text="", priority="urgent"))
+
+
+def test_the_first_pass_looks_only_at_the_triggers_that_may_match_the_change() -> None:
+    # 1 would match at once but the caller's glance left it out: the first pass skips it.
+    # 2 matches and raises the priority; on the second pass 1 and 3 are looked at again.
+    triggers = [
+        trigger(1, {"all": [c("priority", "is", "normal")]}, add_tag("normal")),
+        trigger(2, {"all": []}, [{"action": "set_priority", "priority": "urgent"}]),
+        trigger(3, {"all": [c("priority", "is", "urgent")]}, add_tag("urgent")),
+    ]
+    result, _ = run(triggers, facts(priority="normal"), first_pass=frozenset({2}))
+    assert fired(result) == [2, 3]
+    assert result.passes == 3
+    unfiltered, _ = run(triggers, facts(priority="normal"))
+    assert fired(unfiltered) == [1, 2, 3]
+
+
+def test_any_conditions_close_the_gate_only_when_none_needs_a_query() -> None:
+    def trigger(*any_: dict[str, object]) -> CompiledTrigger:
+        rule = TriggerRule.model_validate(
+            {"conditions": {"any": list(any_)}, "actions": [{"action": "add_tags", "tags": ["x"]}]}
+        )
+        return compile_trigger(id=1, position=0, title="t", rule=rule)
+
+    urgent = {"field": "priority", "operator": "is", "value": "urgent"}
+    printer = {"field": "subject", "operator": "contains_words", "value": "printer"}
+    vip = {"field": "requester_tags", "operator": "includes_any", "value": ["vip"]}
+    on_the_change = trigger(urgent, printer)
+    assert not on_the_change.may_match(facts(priority="normal", subject="Hello"))
+    assert on_the_change.may_match(facts(priority="normal", subject="Printer on fire"))
+    # The requester's tags are read later: the placeholder (none) must not close the gate.
+    read_later = trigger(urgent, vip)
+    assert read_later.may_match(facts(priority="normal", subject="Hello"))

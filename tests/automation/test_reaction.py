@@ -108,6 +108,14 @@ async def test_a_trigger_naming_a_deleted_group_records_its_error_and_the_ticket
     assert "group 987654 does not exist" in row["last_error"]
     assert row["last_error_at"] is not None
 
+    # Within the minute this process remembers having recorded the same error: the next
+    # change costs no write to the trigger's row (cleared here behind its back to tell).
+    await fetch_rows(database_url, "UPDATE triggers SET last_error = NULL RETURNING id")
+    await make_ticket(client, subject="And this")
+    [row] = await fetch_rows(database_url, "SELECT last_error FROM triggers WHERE id = $1",
+                             trigger_id)  # fmt: skip
+    assert row["last_error"] is None
+
 
 async def test_changing_a_trigger_bumps_the_version_and_the_next_change_sees_it(
     client, database_url

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.automation.actions import PlannedChange
 from helpdesk_api.automation.applying import Applier, References, load_references
-from helpdesk_api.automation.engine import CompiledTrigger, run_triggers
+from helpdesk_api.automation.engine import CompiledTrigger, calendars_named, run_triggers
 from helpdesk_api.automation.explain import RuleExplanation, explain
 from helpdesk_api.automation.facts import TicketFacts
 from helpdesk_api.automation.fields import Field
-from helpdesk_api.automation.reaction import calendars_named, load_facts, open_calendars
+from helpdesk_api.automation.reaction import load_facts, open_calendars
 from helpdesk_api.automation.schemas import (
     ConditionResult,
     DryRunRequest,
@@ -58,7 +58,7 @@ async def _facts(
     session: AsyncSession,
     ticket: Ticket,
     change: HypotheticalChange,
-    calendar_ids: set[int],
+    calendar_ids: Iterable[int],
     now: datetime,
 ) -> TicketFacts:
     base = await load_facts(

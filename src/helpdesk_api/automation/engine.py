@@ -13,7 +13,7 @@ trigger's planned changes and returns the facts after them (a dry run passes
 ``actions.apply_planned``).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -27,7 +27,7 @@ from helpdesk_api.automation.conditions import (
     compile_conditions,
 )
 from helpdesk_api.automation.facts import TicketFacts
-from helpdesk_api.automation.fields import LOADED_FIELDS
+from helpdesk_api.automation.fields import LOADED_FIELDS, Field
 
 # A pass is one walk down the list; a change can restart it once per trigger that changes
 # the ticket, so this allows a chain of 19 such triggers before calling it a loop.
@@ -54,14 +54,19 @@ class CompiledTrigger:
     # Its ``all`` conditions that need no query: when one fails on the change alone, the
     # trigger cannot match (``may_match``) and the reaction need not read the rest.
     gate: tuple[CompiledCondition, ...] = ()
+    # Its ``any`` conditions when none needs a query (else empty: the ``any`` part may hold
+    # whatever the change looks like): when none holds on the change alone, it cannot match.
+    any_gate: tuple[CompiledCondition, ...] = ()
 
     def matches(self, facts: TicketFacts) -> bool:
         return self.conditions(facts)
 
     def may_match(self, facts: TicketFacts) -> bool:
         """False only when it cannot match: ``facts`` may hold placeholders for
-        ``LOADED_FIELDS``, which the gate never reads."""
-        return all(c.test(facts) for c in self.gate)
+        ``LOADED_FIELDS``, which neither gate reads."""
+        return all(c.test(facts) for c in self.gate) and (
+            not self.any_gate or any(c.test(facts) for c in self.any_gate)
+        )
 
 
 def compile_trigger(*, id: int, position: int, title: str, rule: TriggerRule) -> CompiledTrigger:
@@ -74,6 +79,21 @@ def compile_trigger(*, id: int, position: int, title: str, rule: TriggerRule) ->
         conditions=conditions,
         actions=tuple(rule.actions),
         gate=tuple(c for c in conditions.all if c.condition.field not in LOADED_FIELDS),
+        any_gate=(
+            ()
+            if any(c.condition.field in LOADED_FIELDS for c in conditions.any)
+            else conditions.any
+        ),
+    )
+
+
+def calendars_named(triggers: Iterable[CompiledTrigger]) -> frozenset[int]:
+    """The business calendars the triggers' ``within_business_hours`` conditions name."""
+    return frozenset(
+        c.condition.value
+        for t in triggers
+        for c in (*t.conditions.all, *t.conditions.any)
+        if c.condition.field is Field.within_business_hours
     )
 
 
@@ -99,9 +119,14 @@ def run_triggers(
     facts_of: Callable[[], TicketFacts],
     apply: Apply,
     max_passes: int = MAX_PASSES,
+    first_pass: Collection[int] | None = None,
 ) -> EngineResult:
     """Fire ``triggers`` for one change. ``apply`` is called for every trigger that fires,
-    with its planned changes (perhaps none but effects), and returns the facts after them."""
+    with its planned changes (perhaps none but effects), and returns the facts after them.
+
+    ``first_pass``: the ids of the triggers that ``may_match`` the change as it came in;
+    the others cannot match before a trigger changes the ticket, so the first pass skips
+    them. Later passes, on changed facts, look at every trigger."""
     ordered = sorted(triggers, key=lambda t: (t.position, t.id))
     fired: list[FiredTrigger] = []
     fired_ids: set[int] = set()
@@ -116,7 +141,11 @@ def run_triggers(
         passes += 1
         restart = False
         for trigger in ordered:
-            if trigger.id in fired_ids or not trigger.matches(facts):
+            if trigger.id in fired_ids:
+                continue
+            if passes == 1 and first_pass is not None and trigger.id not in first_pass:
+                continue
+            if not trigger.matches(facts):
                 continue
             planned = plan(trigger.actions, facts)
             fired_ids.add(trigger.id)

@@ -20,14 +20,16 @@ on its own changes.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.automation.actions import PlannedChange, apply_planned
 from helpdesk_api.automation.applying import (
+    ERROR_REFRESH,
     Applier,
     load_references,
     record_error,
@@ -35,7 +37,7 @@ from helpdesk_api.automation.applying import (
 )
 from helpdesk_api.automation.engine import CompiledTrigger, EngineResult, run_triggers
 from helpdesk_api.automation.facts import TicketFacts
-from helpdesk_api.automation.fields import SLA_EVENT_NAMES, SLA_EVENTS, Field, UpdateType
+from helpdesk_api.automation.fields import SLA_EVENT_NAMES, SLA_EVENTS, UpdateType
 from helpdesk_api.automation.store import TriggerCache
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.event_types import EventType
@@ -59,16 +61,6 @@ from helpdesk_api.tickets import TicketChange
 TRIGGER_ACTOR = Actor.system(Via.trigger)
 
 
-def calendars_named(triggers: Iterable[CompiledTrigger]) -> set[int]:
-    """The business calendars the triggers' ``within_business_hours`` conditions name."""
-    return {
-        c.condition.value
-        for t in triggers
-        for c in (*t.conditions.all, *t.conditions.any)
-        if c.condition.field is Field.within_business_hours
-    }
-
-
 async def open_calendars(
     session: AsyncSession, calendar_ids: Iterable[int], now: datetime
 ) -> set[int]:
@@ -84,22 +76,18 @@ async def open_calendars(
 async def facts_of_change(
     session: AsyncSession, change: TicketChange, calendar_ids: Iterable[int] = ()
 ) -> TicketFacts:
-    """The facts of one round of a change: the ticket's columns, the round's ChangeSet, its
-    comment's text (one query, when it has one) and the requester's and organisation's
-    tags, the requester's locale and the CCs (one query)."""
+    """The facts of one round of a change: the ticket's columns, the round's ChangeSet, and
+    in one query its comment's text, the requester's and organisation's tags, the
+    requester's locale and the CCs."""
     changes = change.changes
-    comment_text: str | None = None
-    if changes.comment_id is not None:
-        comment_text = await session.scalar(
-            select(TicketComment.body).where(TicketComment.id == changes.comment_id)
-        )
     return await load_facts(
         session,
         change.ticket,
         update_type=UpdateType.created if change.created else UpdateType.changed,
         via=change.actor.via,
         actor_role=change.actor.role,
-        comment_text=comment_text,
+        comment_text=None,
+        comment_id=changes.comment_id,
         comment_public=changes.comment_public,
         changes=changes.changes,
         sla_events=sla_events_of(changes.changes),
@@ -142,6 +130,39 @@ def sla_events_of(changes: Sequence[Mapping[str, Any]]) -> list[str]:
     return [e for e in events if e in SLA_EVENT_NAMES]
 
 
+@cache
+def _facts_statement(with_organization: bool, with_comment: bool) -> Select[Any]:
+    """Built once per shape: building the statement cost the reaction more than running it
+    (py-spy on the triggers bench). A ticket without an organisation, or a change without
+    a comment, does not ask for one."""
+    organization_tags = (
+        select(Organization.tags)
+        .where(Organization.id == bindparam("organization_id"))
+        .scalar_subquery()
+        if with_organization
+        else null()
+    )
+    cc_ids = (
+        select(func.array_agg(TicketCc.user_id))
+        .where(TicketCc.ticket_id == bindparam("ticket_id"), TicketCc.kind == CcKind.cc)
+        .scalar_subquery()
+    )
+    comment_body = (
+        select(TicketComment.body)
+        .where(TicketComment.id == bindparam("comment_id"))
+        .scalar_subquery()
+        if with_comment
+        else null()
+    )
+    return select(
+        User.tags,
+        User.locale,
+        organization_tags.label("organization_tags"),
+        cc_ids.label("cc_ids"),
+        comment_body.label("comment_body"),
+    ).where(User.id == bindparam("requester_id"))
+
+
 async def load_facts(
     session: AsyncSession,
     ticket: Ticket,
@@ -151,30 +172,28 @@ async def load_facts(
     actor_role: str | None,
     comment_text: str | None,
     comment_public: bool,
+    comment_id: int | None = None,
     changes: Sequence[Mapping[str, Any]] = (),
     sla_events: Iterable[str] = (),
     open_calendars: Iterable[int] = (),
 ) -> TicketFacts:
     """The facts of ``ticket`` for a change described by the rest: one query for what is
-    not on the ticket row (the requester's and organisation's tags, the locale, the CCs)."""
-    organization_tags = (
-        select(Organization.tags).where(Organization.id == ticket.organization_id).scalar_subquery()
-    )
-    cc_ids = (
-        select(func.array_agg(TicketCc.user_id))
-        .where(TicketCc.ticket_id == ticket.id, TicketCc.kind == CcKind.cc)
-        .scalar_subquery()
-    )
+    not on the ticket row (the requester's and organisation's tags, the locale, the CCs,
+    and the text of comment ``comment_id`` when given instead of ``comment_text``)."""
+    statement = _facts_statement(ticket.organization_id is not None, comment_id is not None)
     row = (
         await session.execute(
-            select(
-                User.tags,
-                User.locale,
-                organization_tags.label("organization_tags"),
-                cc_ids.label("cc_ids"),
-            ).where(User.id == ticket.requester_id)
+            statement,
+            {
+                "requester_id": ticket.requester_id,
+                "organization_id": ticket.organization_id,
+                "ticket_id": ticket.id,
+                "comment_id": comment_id,
+            },
         )
     ).one()
+    if comment_id is not None:
+        comment_text = row.comment_body
     return TicketFacts.of(
         update_type=update_type,
         status_id=ticket.status_id,
@@ -207,6 +226,10 @@ class TriggerReaction:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cache = TriggerCache()
+        # The error this process last recorded per trigger, and when: ``record_error``
+        # rewrites a row at most once a minute anyway, and a rule failing on every change
+        # should not cost every change a statement to find that out.
+        self._recorded: dict[int, tuple[str, datetime]] = {}
 
     async def __call__(self, session: AsyncSession, change: TicketChange) -> None:
         if change.actor.via == Via.trigger:
@@ -216,10 +239,12 @@ class TriggerReaction:
             return
         # Most changes meet no trigger's change-only conditions (the default acknowledgement
         # wants a customer's new ticket): those read nothing more.
-        if not any(t.may_match(at_a_glance(change)) for t in triggers):
+        glance = at_a_glance(change)
+        candidates = frozenset(t.id for t in triggers if t.may_match(glance))
+        if not candidates:
             return
-        facts = await facts_of_change(session, change, calendars_named(triggers))
-        run, result = await _run_with_references(session, triggers, facts)
+        facts = await facts_of_change(session, change, self.cache.calendar_ids)
+        run, result = await _run_with_references(session, triggers, facts, candidates)
         if run is None:
             return
         # A trigger whose every action was a no-op (or failed) leaves no audit: a follow-up
@@ -243,13 +268,25 @@ class TriggerReaction:
                 if error is not None:
                     run.errors.setdefault(trigger.id, error)
         for trigger_id, error in run.errors.items():
-            await record_error(session, Trigger, trigger_id, error, change.now)
+            await self._record_error(session, trigger_id, error, change.now)
         if result.loop_stopped:
             await _record_loop_stopped(session, change.ticket, result)
 
+    async def _record_error(
+        self, session: AsyncSession, trigger_id: int, error: str, now: datetime
+    ) -> None:
+        last = self._recorded.get(trigger_id)
+        if last is not None and last[0] == error and timedelta(0) <= now - last[1] < ERROR_REFRESH:
+            return
+        await record_error(session, Trigger, trigger_id, error, now)
+        self._recorded[trigger_id] = (error, now)
+
 
 async def _run_with_references(
-    session: AsyncSession, triggers: tuple[CompiledTrigger, ...], facts: TicketFacts
+    session: AsyncSession,
+    triggers: tuple[CompiledTrigger, ...],
+    facts: TicketFacts,
+    candidates: frozenset[int] | None = None,
 ) -> tuple[Applier | None, EngineResult]:
     """Run the triggers with what their actions point at loaded only for those that fire.
 
@@ -257,6 +294,8 @@ async def _run_with_references(
     agents and statuses are loaded and the real run checks against them. A rejected change
     can make the real run differ, so if it fired a trigger not loaded for, it runs again
     with those loaded too. A hundred triggers that do not fire cost no query at all.
+    ``candidates``: the triggers that may match the change as it came (``may_match``), the
+    only ones the first pass evaluates; None: all.
     ``(None, probe)`` when none fires."""
     simulated = [facts]
 
@@ -264,14 +303,14 @@ async def _run_with_references(
         simulated[0] = apply_planned(simulated[0], planned)
         return simulated[0]
 
-    probe = run_triggers(triggers, lambda: facts, simulate)
+    probe = run_triggers(triggers, lambda: facts, simulate, first_pass=candidates)
     loaded = {f.trigger.id for f in probe.fired}
     if not loaded:
         return None, probe
     while True:
         chosen = [t for t in triggers if t.id in loaded]
         run = Applier(await load_references(session, chosen, facts), facts)
-        result = run_triggers(triggers, lambda: facts, run.apply)
+        result = run_triggers(triggers, lambda: facts, run.apply, first_pass=candidates)
         fired = {f.trigger.id for f in result.fired}
         if fired <= loaded:
             return run, result

@@ -20,7 +20,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.automation.engine import CompiledTrigger, TriggerRule, compile_trigger
+from helpdesk_api.automation.engine import (
+    CompiledTrigger,
+    TriggerRule,
+    calendars_named,
+    compile_trigger,
+)
 from helpdesk_api.models import Trigger, TriggerSetVersion
 
 logger = logging.getLogger(__name__)
@@ -42,10 +47,12 @@ async def bump_version(session: AsyncSession) -> int:
     return version
 
 
+# Every ticket change asks: built once (building it cost more than running it).
+_CURRENT_VERSION = select(TriggerSetVersion.version).where(TriggerSetVersion.id == 1)
+
+
 async def current_version(session: AsyncSession) -> int:
-    version = await session.scalar(
-        select(TriggerSetVersion.version).where(TriggerSetVersion.id == 1)
-    )
+    version = await session.scalar(_CURRENT_VERSION)
     if version is None:
         raise RuntimeError("trigger_set_versions has lost its row: run the migrations")
     return version
@@ -79,6 +86,8 @@ class TriggerCache:
     def __init__(self) -> None:
         self._version: int | None = None
         self._triggers: tuple[CompiledTrigger, ...] = ()
+        # The business calendars those triggers name, so a change asks only about them.
+        self.calendar_ids: frozenset[int] = frozenset()
         self.compilations = 0  # how many times a new version was compiled (for tests, metrics)
 
     async def triggers(self, session: AsyncSession) -> tuple[CompiledTrigger, ...]:
@@ -86,5 +95,6 @@ class TriggerCache:
         if version != self._version:
             triggers = await load_active(session)
             self._version, self._triggers = version, triggers
+            self.calendar_ids = calendars_named(triggers)
             self.compilations += 1
         return self._triggers
