@@ -205,6 +205,45 @@ async def test_a_deleted_group_is_an_error_on_the_rule_and_the_rest_commits(
     assert automation["last_error_at"] is not None
 
 
+@pytest.mark.alters_schema
+async def test_a_change_the_database_refuses_is_rolled_back_and_the_other_tickets_go_on(
+    client, clock, sessionmaker, database_url
+):
+    rule = await create(
+        client,
+        {"title": "Bump", "conditions": {"all": [PENDING_48, NOT_BUMPED]},
+         "actions": [{"action": "add_tags", "tags": ["bumped"]},
+                     {"action": "add_note", "body": "Bumped by the sweep"}]},
+    )  # fmt: skip
+    doomed = await pending_ticket(client, tags=["explode"])
+    fine = await pending_ticket(client)
+    # A real failure inside the change (no mock): PostgreSQL refuses this one ticket's update.
+    async with sessionmaker() as session:
+        await session.execute(text(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'refused for the test'; END $$"
+        ))  # fmt: skip
+        await session.execute(text(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON tickets FOR EACH ROW WHEN "
+            "('explode' = ANY(NEW.tags) AND 'bumped' = ANY(NEW.tags)) EXECUTE FUNCTION refuse()"
+        ))  # fmt: skip
+        await session.commit()
+    doomed_audits = await audits(client, doomed["id"])
+
+    result = await sweep(sessionmaker, T0 + timedelta(hours=49), settings=SETTINGS)
+
+    assert result.count(Outcome.failed) == 1
+    assert (await get_ticket(client, fine["id"]))["tags"] == ["bumped"]
+    # Nothing of the refused change is left: no tag, no note, no audit.
+    assert (await get_ticket(client, doomed["id"]))["tags"] == ["explode"]
+    assert await audits(client, doomed["id"]) == doomed_audits
+    automation = (await client.get(f"/v1/automations/{rule['id']}", headers=ADMIN)).json()
+    assert automation["last_error"].startswith(f"ticket {doomed['id']}: internal error")
+    # The failure is recorded as this period's firing: the next sweep does not retry it.
+    again = await sweep(sessionmaker, T0 + timedelta(hours=50), settings=SETTINGS)
+    assert again.count(Outcome.failed) == 0
+
+
 async def test_business_hours_count_only_the_calendars_opening_hours(client, clock, sessionmaker):
     await make_calendar(client)  # Rome, Monday to Friday 09:00-17:00: the desk's calendar
     rule = await create(

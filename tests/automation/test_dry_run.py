@@ -1,5 +1,5 @@
-"""``POST /v1/triggers/dry-run``: every active trigger explained against a ticket, with what
-it would change, and nothing written."""
+"""``POST /v1/triggers/dry-run``: every active trigger (inactive ones if asked) explained
+against a ticket, with what it would change, and nothing written."""
 
 from typing import Any
 
@@ -74,6 +74,29 @@ async def test_explains_each_condition_and_the_chain_of_changes_without_writing(
 
     assert await get_ticket(client, ticket["id"]) == before
     assert await audits(client, ticket["id"]) == before_audits
+
+
+async def test_a_draft_is_tried_only_when_inactive_triggers_are_asked_for(client):
+    ticket = await make_ticket(client, subject="Printer jam")
+    draft = await create(
+        client,
+        "Draft: printers are high",
+        {"all": [{"field": "subject", "operator": "contains_words", "value": "printer"}]},
+        [{"action": "set_priority", "priority": "high"}],
+    )
+    patched = await client.patch(f"/v1/triggers/{draft}", json={"active": False}, headers=ADMIN)
+    assert patched.status_code == 200, patched.text
+
+    plain = await dry_run(client, ticket_id=ticket["id"])
+    assert draft not in [t["id"] for t in plain["triggers"]]
+    assert all(t["active"] for t in plain["triggers"])
+
+    tried = await dry_run(client, ticket_id=ticket["id"], include_inactive=True)
+    assert tried["fired"] == [draft]
+    [outcome] = [t for t in tried["triggers"] if t["id"] == draft]
+    assert outcome["active"] is False
+    assert tried["ticket"]["priority"] == "high"
+    assert (await get_ticket(client, ticket["id"]))["priority"] == "normal"
 
 
 async def test_a_hypothetical_field_change_and_an_unusable_action(client):

@@ -7,6 +7,7 @@ on — the facts it fired on, or the ticket as the triggers that fired left it.
 """
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -129,8 +130,10 @@ async def dry_run(
     request: DryRunRequest,
     triggers: tuple[CompiledTrigger, ...],
     now: datetime,
+    active: AbstractSet[int] | None = None,
 ) -> DryRunResult:
-    """``now``: when the pretended change happens (business-hours conditions)."""
+    """``now``: when the pretended change happens (business-hours conditions); ``active``:
+    which of ``triggers`` are active (None: all)."""
     ticket = await session.get(Ticket, request.ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket {request.ticket_id} does not exist.")
@@ -147,6 +150,7 @@ async def dry_run(
             id=trigger.id,
             title=trigger.title,
             position=trigger.position,
+            active=active is None or trigger.id in active,
             matched=True,
             fired=True,
             conditions=_conditions(explain(trigger.conditions, before)),
@@ -166,6 +170,7 @@ async def dry_run(
                 id=trigger.id,
                 title=trigger.title,
                 position=trigger.position,
+                active=active is None or trigger.id in active,
                 matched=explanation.matched,
                 fired=False,
                 conditions=_conditions(explanation),

@@ -59,10 +59,13 @@ async def reorder_triggers(data: TriggerOrder, session: DB, principal: Admin) ->
 async def dry_run_triggers(
     data: DryRunRequest, session: DB, principal: Admin, now: Now
 ) -> DryRunResult:
-    """What the active triggers would do to a ticket for a change (by default an update
-    that changes nothing), and why: every trigger in firing order with each condition's
-    expected and actual value, and the changes it would make. Changes nothing."""
-    return await dry_run(session, data, await load_active(session), now)
+    """What the active triggers (and the inactive ones, with `include_inactive`) would do
+    to a ticket for a change (by default an update that changes nothing), and why: every
+    trigger in firing order with each condition's expected and actual value, and the
+    changes it would make. Changes nothing."""
+    triggers = await load_active(session, include_inactive=data.include_inactive)
+    active = {t.id for t in await load_active(session)} if data.include_inactive else None
+    return await dry_run(session, data, triggers, now, active=active)
 
 
 @router.get("/triggers/{trigger_id}")

@@ -111,6 +111,11 @@ class HypotheticalChange(StrictModel):
 class DryRunRequest(StrictModel):
     ticket_id: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
     change: HypotheticalChange | None = None
+    include_inactive: StrictBool = Field(
+        default=False,
+        description="Evaluate the inactive triggers too, as if they were active, in their "
+        "places: how a draft would behave before it is switched on.",
+    )
 
 
 class ConditionResult(BaseModel):
@@ -140,6 +145,7 @@ class TriggerOutcome(BaseModel):
     id: int
     title: str
     position: int
+    active: bool = Field(description="False: evaluated only because `include_inactive` asked.")
     matched: bool = Field(
         description="Whether its conditions held when it was last evaluated: at its firing, "
         "or against the ticket as the triggers before it left it."
@@ -153,7 +159,9 @@ class TriggerOutcome(BaseModel):
 
 class DryRunResult(BaseModel):
     ticket_id: int
-    triggers: list[TriggerOutcome] = Field(description="Every active trigger, in firing order.")
+    triggers: list[TriggerOutcome] = Field(
+        description="Every active trigger (and inactive one, if asked), in firing order."
+    )
     fired: list[int] = Field(description="The ids that would fire, in firing order.")
     passes: int
     loop_stopped: bool

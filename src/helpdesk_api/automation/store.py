@@ -58,15 +58,16 @@ async def current_version(session: AsyncSession) -> int:
     return version
 
 
-async def load_active(session: AsyncSession) -> tuple[CompiledTrigger, ...]:
-    """The active triggers, compiled, in firing order. A stored rule that no longer
-    validates (written by an older release) is left out and logged, never fatal to every
-    ticket change."""
-    rows = await session.execute(
-        select(Trigger.id, Trigger.position, Trigger.title, Trigger.rule)
-        .where(Trigger.is_active)
-        .order_by(Trigger.position, Trigger.id)
-    )
+async def load_active(
+    session: AsyncSession, *, include_inactive: bool = False
+) -> tuple[CompiledTrigger, ...]:
+    """The active triggers (all, with ``include_inactive``), compiled, in firing order. A
+    stored rule that no longer validates (written by an older release) is left out and
+    logged, never fatal to every ticket change."""
+    statement = select(Trigger.id, Trigger.position, Trigger.title, Trigger.rule)
+    if not include_inactive:
+        statement = statement.where(Trigger.is_active)
+    rows = await session.execute(statement.order_by(Trigger.position, Trigger.id))
     compiled = []
     for row in rows:
         try:
