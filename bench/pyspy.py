@@ -19,6 +19,7 @@ STEPS = (
     "record_event", "ticket_data", "present_one", "adjust_tag_counts", "AsyncSession.flush",
     "AsyncSession.commit", "AsyncSession.execute", "greenlet_spawn", "solve_dependencies",
     "request_body_to_args", "serialize_response", "RequestContextMiddleware.__call__",
+    "TriggerReaction.__call__",
 )  # fmt: skip
 _THREADPOOL = ("WorkerThread.run", "run_sync_in_worker_thread", "to_thread")
 _STDLIB = set(sys.stdlib_module_names)

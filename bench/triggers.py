@@ -1,25 +1,30 @@
-"""Triggers' cost on the write paths (issue #14): `python -m bench.triggers [--rounds 2]`.
+"""Triggers' cost on the write paths (issue #14): `python -m bench.triggers [--rounds 3]`.
 
 Stand-alone, not part of `bench.run`. It copies the quick dataset (`helpdesk_bench_<scale>`,
 loaded by `generate.ensure_dataset` when missing) into `bench_triggers`, so the triggers it
 writes never reach the dataset the floors read (they refuse any trigger but the default), and
 serves it with `helpdesk-api serve --workers 2` as `bench.run` does. Then, in one run and
 against the same service processes, it measures `create_ticket`, `update_status` and
-`add_comment` (`bench.loadgen`'s requests, `measure.run_load`'s windows) in two
+`add_comment` (`bench.loadgen`'s requests, `measure.run_load`'s windows) in three
 configurations:
 
 - **default**: only the default "Acknowledge new requests" trigger of migration 0012 active;
-- **100 triggers**: 100 more, written through `POST /v1/triggers` with the admin token, with
+- **quiet_100**: 100 more, written through `POST /v1/triggers` with the admin token, with
   varied conditions (subject and comment words, priority, tags, via, group, status category,
   requester and organisation tags, locale, SLA events, actor role; `all` and `any`) and
-  actions (tags, priority, group, assignee, status). 95 never match the bench's requests;
-  5 match some of them and add a tag or raise the priority, so the engine evaluates every
-  condition kind and writes now and then.
+  actions (tags, priority, group, assignee, status), none of which the bench's requests
+  meet (checked: their audit notes are counted, `quiet_firings`). This is the issue's
+  target: what 100 rules cost every change;
+- **triggers_100** (firing): 95 of those and 5 that match some requests and add a tag or
+  raise the priority, so the engine also plans, applies and writes now and then.
 
-With `--rounds 2` (the default) the order is default, 100, default, 100: the 100 are switched
-off and on again with `PATCH /v1/triggers/{id}`, so a machine whose load drifts weighs on
-both sides; one unrecorded pass of the three scenarios warms the fresh service first. Each
-configuration's figure is the mean of its rounds; the ratio is 100 ÷ default.
+With `--rounds 3` (the default) the order is default, quiet, firing, three times (triggers
+switched on and off with `PATCH /v1/triggers/{id}`), so a machine whose load drifts weighs
+on every configuration; each figure is the median of its rounds, the ratios are to the
+default's, and *cpu* compares the service's and PostgreSQL's CPU per request. One
+unrecorded pass warms the fresh service first. Last, unless `--no-pyspy`, one more window
+per scenario for default and quiet with py-spy attached gives the trigger reaction's share
+of the service's CPU, which the machine's other load does not blur as it blurs the rate.
 
 Statements per request (`--capture N`, default 8; 0 skips): after the windows of each
 configuration, a fresh one-worker service with `log_statement = all` answers N requests per
@@ -43,7 +48,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import report
+from bench import pyspy, report
 from bench.capture_sql import logged_request, logged_service, statements
 from bench.context import build_context
 from bench.generate import ensure_dataset
@@ -312,6 +317,37 @@ async def _tagged(url: str) -> int:
         await conn.close()
 
 
+def attribute(
+    base: str,
+    service_pid: int,
+    watched: dict[str, Any],
+    url: str,
+    context: dict[str, Any],
+    args: argparse.Namespace,
+    label: str,
+) -> dict[str, float]:
+    """Per scenario, the share of the service's CPU samples (py-spy, every worker) with the
+    trigger reaction on the stack: a share holds still while the machine's other load moves
+    the rate, so it tells what the triggers cost when a noisy neighbour blurs the ratio."""
+    shares = {}
+    for scenario in SCENARIOS:
+        spec = {
+            "scenario": scenario, "target": base, "token": ADMIN_TOKEN,
+            "concurrency": args.concurrency, "duration": args.duration, "warmup": args.warmup,
+            "warmup_requests": 3, "context": context, "seed": 99,
+        }  # fmt: skip
+        raw = args.output / f".pyspy-triggers-{label}-{scenario}.raw"
+        sampler = pyspy.record(service_pid, args.duration, raw)
+        run_load(spec, watched, url)
+        sampler.wait(timeout=args.duration + 60)
+        summary = pyspy.summarize(raw)
+        raw.unlink(missing_ok=True)
+        share = summary["inclusive_cpu_pct_by_step"].get("TriggerReaction.__call__", 0.0)
+        shares[scenario] = share
+        log(f"{label:<13} {scenario:<14} trigger reaction {share} % of the service's CPU")
+    return shares
+
+
 def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     """`measure.serve`, tried three times: on this shared two-core machine under a load of
     5-6, uvicorn's supervisor has killed workers that were slow to answer its start-up
@@ -334,6 +370,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="default/quiet/firing cycles")
     parser.add_argument("--capture", type=int, default=8, help="requests per scenario; 0: none")
     parser.add_argument("--port", type=int, default=18641, help="the service's; +1 for capture")
+    parser.add_argument(
+        "--no-pyspy", action="store_true", help="skip the windows that attribute CPU to triggers"
+    )
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args()
@@ -406,6 +445,18 @@ def markdown(result: dict[str, Any]) -> str:
         "median) |",
         "|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
+    attribution = result.get("trigger_reaction_cpu_pct") or {}
+    if attribution:
+        lines[-2:-2] = [
+            "py-spy, one extra window per scenario and configuration: the trigger reaction's "
+            "share of the service's CPU (default → quiet): "
+            + ", ".join(
+                f"{s} {attribution['default'][s]} % → {attribution['quiet_100'][s]} %"
+                for s in SCENARIOS
+            )
+            + ".",
+            "",
+        ]
     sql = result["statements_per_request"]
     for scenario, row in result["summary"].items():
         by = [row[c] for c in CONFIGS]
@@ -440,6 +491,7 @@ def main() -> None:
     }
     captured: dict[str, Any] = {}
     quiet_firings = 0
+    attribution: dict[str, dict[str, float]] = {}
     try:
         ensure_dataset(server_url, args.scale, log, progress=True)  # helpdesk_bench_<scale>
         source = f"helpdesk_bench_{args.scale}"
@@ -501,6 +553,16 @@ def main() -> None:
             set_active(base, [i for i in ids if i not in quiet_ids], True)
             window("triggers_100")
             capture("triggers_100")
+        if pyspy.available() and not args.no_pyspy:
+            # Last, so the measured windows never share the CPU with the sampler.
+            set_active(base, ids + quiet_ids, False)
+            attribution["default"] = attribute(
+                base, service.pid, watched, url, context, args, "default"
+            )
+            set_active(base, quiet_ids, True)
+            attribution["quiet_100"] = attribute(
+                base, service.pid, watched, url, context, args, "quiet"
+            )
         tagged = asyncio.run(_tagged(url))
     finally:
         if service is not None:
@@ -526,6 +588,7 @@ def main() -> None:
         "stand_ins": extra,
         "tickets_tagged_by_bench_triggers": tagged,
         "quiet_firings": quiet_firings,
+        "trigger_reaction_cpu_pct": attribution,
         "summary": summarize(windows),
         "statements_per_request": captured,
         "windows": windows,
