@@ -41,7 +41,7 @@ async def healthz() -> Health:
 )
 async def readyz(request: Request) -> Health:
     """The database answers and its schema is at the migrations' head."""
-    heads: set[str] = request.app.state.migration_heads
+    heads: frozenset[str] = request.app.state.migration_heads
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             async with request.app.state.engine.connect() as connection:
