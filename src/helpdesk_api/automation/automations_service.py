@@ -21,13 +21,13 @@ from helpdesk_api.automation.automations_schemas import (
     AutomationUpdate,
 )
 from helpdesk_api.automation.nullifying import NOT_NULLIFYING, nullifies
+from helpdesk_api.automation.rules import list_in_order, read_fields
 from helpdesk_api.automation.service import check_actions
 from helpdesk_api.automation.timing import UNBOUNDED, AutomationConditions, AutomationRule
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
-from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.models import Automation, TicketStatus
 
@@ -39,38 +39,14 @@ def rule_of(automation: Automation) -> AutomationRule:
 
 
 def to_read(automation: Automation) -> AutomationRead:
-    rule = rule_of(automation)
-    return AutomationRead(
-        id=automation.id,
-        title=automation.title,
-        description=automation.description,
-        active=automation.is_active,
-        position=automation.position,
-        conditions=rule.conditions,
-        actions=list(rule.actions),
-        last_error=automation.last_error,
-        last_error_at=automation.last_error_at,
-        created_at=automation.created_at,
-        updated_at=automation.updated_at,
-    )
+    return AutomationRead(**read_fields(automation, rule_of(automation)))
 
 
 async def list_automations(
     session: AsyncSession, *, active: bool | None, limit: int, cursor: str | None
 ) -> AutomationPage:
-    statement = select(Automation)
-    if active is not None:
-        statement = statement.where(Automation.is_active.is_(active))
-    rows, next_cursor = await paginate(
-        session,
-        statement,
-        keys=[
-            SortKey(Automation.position, lambda a: a.position),
-            SortKey(Automation.id, lambda a: a.id),
-        ],
-        limit=limit,
-        cursor=cursor,
-        ordering="position,id",
+    rows, next_cursor = await list_in_order(
+        session, Automation, active=active, limit=limit, cursor=cursor
     )
     return AutomationPage(data=[to_read(a) for a in rows], next_cursor=next_cursor)
 

@@ -26,6 +26,7 @@ from helpdesk_api.automation.actions import (
 from helpdesk_api.automation.conditions import RuleConditions
 from helpdesk_api.automation.engine import TriggerRule
 from helpdesk_api.automation.fields import Field
+from helpdesk_api.automation.rules import list_in_order, read_fields
 from helpdesk_api.automation.schemas import (
     TriggerCreate,
     TriggerOrder,
@@ -39,7 +40,6 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
-from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.models import (
     ASSIGNABLE_ROLES,
@@ -59,38 +59,14 @@ def rule_of(trigger: Trigger) -> TriggerRule:
 
 
 def to_read(trigger: Trigger) -> TriggerRead:
-    rule = rule_of(trigger)
-    return TriggerRead(
-        id=trigger.id,
-        title=trigger.title,
-        description=trigger.description,
-        active=trigger.is_active,
-        position=trigger.position,
-        conditions=rule.conditions,
-        actions=list(rule.actions),
-        last_error=trigger.last_error,
-        last_error_at=trigger.last_error_at,
-        created_at=trigger.created_at,
-        updated_at=trigger.updated_at,
-    )
+    return TriggerRead(**read_fields(trigger, rule_of(trigger)))
 
 
 async def list_triggers(
     session: AsyncSession, *, active: bool | None, limit: int, cursor: str | None
 ) -> TriggerPage:
-    statement = select(Trigger)
-    if active is not None:
-        statement = statement.where(Trigger.is_active.is_(active))
-    triggers, next_cursor = await paginate(
-        session,
-        statement,
-        keys=[
-            SortKey(Trigger.position, lambda t: t.position),
-            SortKey(Trigger.id, lambda t: t.id),
-        ],
-        limit=limit,
-        cursor=cursor,
-        ordering="position,id",
+    triggers, next_cursor = await list_in_order(
+        session, Trigger, active=active, limit=limit, cursor=cursor
     )
     return TriggerPage(data=[to_read(t) for t in triggers], next_cursor=next_cursor)
 
