@@ -32,6 +32,8 @@ from helpdesk_api.kb.visitors import Reader, VisitorId, audience_of, visitor_of
 router = APIRouter(prefix="/v1/public/kb", tags=["public-kb"], route_class=TransactionalRoute)
 
 OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+# A token is optional here: published as "bearer, or nothing" (FastAPI adds the bearer).
+OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}]}
 CACHED: dict[int | str, dict[str, Any]] = {
     200: {"description": "With `ETag` and `Cache-Control` (public anonymous, else private)."},
     304: {"description": "`If-None-Match` names the current ETag."},
@@ -49,7 +51,9 @@ SearchText = Annotated[
 ]
 
 
-@router.get("/categories", response_model=PublicCategoryPage, responses=CACHED)
+@router.get(
+    "/categories", response_model=PublicCategoryPage, responses=CACHED, openapi_extra=OPTIONAL_TOKEN
+)
 async def list_public_categories(
     request: Request, session: DB, reader: Reader, limit: Limit = 50, cursor: Cursor = None
 ) -> Response:
@@ -57,7 +61,9 @@ async def list_public_categories(
     return cached(request, page, signed_in=reader is not None)
 
 
-@router.get("/sections", response_model=PublicSectionPage, responses=CACHED)
+@router.get(
+    "/sections", response_model=PublicSectionPage, responses=CACHED, openapi_extra=OPTIONAL_TOKEN
+)
 async def list_public_sections(
     request: Request,
     session: DB,
@@ -73,7 +79,9 @@ async def list_public_sections(
     return cached(request, page, signed_in=reader is not None)
 
 
-@router.get("/articles", response_model=PublicArticlePage, responses=CACHED)
+@router.get(
+    "/articles", response_model=PublicArticlePage, responses=CACHED, openapi_extra=OPTIONAL_TOKEN
+)
 async def list_public_articles(
     request: Request,
     session: DB,
@@ -102,7 +110,12 @@ async def list_public_articles(
     return cached(request, page, signed_in=reader is not None)
 
 
-@router.get("/articles/{article_id}", response_model=PublicArticleRead, responses=CACHED)
+@router.get(
+    "/articles/{article_id}",
+    response_model=PublicArticleRead,
+    responses=CACHED,
+    openapi_extra=OPTIONAL_TOKEN,
+)
 async def get_public_article(
     request: Request,
     article_id: ResourceId,
@@ -116,7 +129,7 @@ async def get_public_article(
     return cached(request, found, signed_in=reader is not None)
 
 
-@router.post("/articles/{article_id}/votes")
+@router.post("/articles/{article_id}/votes", openapi_extra=OPTIONAL_TOKEN)
 async def vote_on_article(
     request: Request,
     article_id: ResourceId,
@@ -142,7 +155,7 @@ async def vote_on_article(
     )
 
 
-@router.post("/suggest")
+@router.post("/suggest", openapi_extra=OPTIONAL_TOKEN)
 async def suggest_articles(
     data: SuggestRequest,
     session: DB,

@@ -220,7 +220,7 @@ async def delete_article(
     await articles.delete_article(session, principal, article)
 
 
-@router.get("/tickets/{ticket_id}/suggested-articles", tags=["knowledge-base"])
+@router.get("/tickets/{ticket_id}/suggested-articles")
 async def suggested_articles(
     ticket_id: ResourceId,
     session: DB,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Float, Select, Text, case, cast, func, literal, select
+from sqlalchemy import Float, Select, Text, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -35,6 +35,10 @@ _WORD = re.compile(r"\w", re.UNICODE)
 # Markers ts_headline puts around matches; the snippet is escaped, then they become <mark>.
 _START, _STOP = "\x02", "\x03"
 _HEADLINE = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2"
+# Added to the rank of an article sharing a label with the ticket's tags: about what a
+# word of the title matching is worth, so a tag lifts a text match and finds an article on
+# its own, but a shared tag does not bury an article that answers the words.
+LABEL_BONUS = 0.1
 # Suggestions read at most this much of a ticket or a form: the words that matter come first.
 SUGGEST_MAX_CHARS = 2_000
 
@@ -221,12 +225,12 @@ async def suggest(
     if not has_words(text) and not labels:
         return []
     query = any_word_query(locale, text)
-    matches = KbTranslation.search_vector.op("@@")(query)
+    matches: ColumnElement[bool] = KbTranslation.search_vector.op("@@")(query)
     rank: ColumnElement[Any] = func.ts_rank(KbTranslation.search_vector, query)
     if labels:
         shares_label = KbArticle.labels.overlap(list(labels))
-        rank = rank + case((shares_label, literal(0.5, Float)), else_=literal(0.0, Float))
-        matches = matches | shares_label
+        rank = rank + case((shares_label, literal(LABEL_BONUS, Float)), else_=literal(0.0, Float))
+        matches = or_(matches, shares_label)
     statement = (
         readable(audience, Filters())
         .where(KbTranslation.locale.in_(_locale_and_language(locale)), matches)
