@@ -134,6 +134,11 @@ async def test_translations_keep_revisions_flag_outdated_and_restore(client, dat
         "article.archived",
         "article.translation_deleted",
     ]
+    # Staff-only events: every staff member reads them in the feed (customers have no feed,
+    # and their stream carries only their tickets' events: tests/events/test_stream.py).
+    _, light_agent = await make_user_with_token(client, role="light_agent")
+    feed = await client.get("/v1/events?type=article.published", headers=light_agent)
+    assert [e["data"]["locale"] for e in feed.json()["data"]] == ["en"]
 
 
 async def test_bad_content_is_refused_whole(client):
