@@ -93,6 +93,12 @@ async def test_odd_queries_are_empty_or_422_never_500(client):
         await _search(client, q=q, locale="en")
     long = await client.get("/v1/public/kb/articles", params={"q": "x" * 2000, "locale": "en"})
     assert assert_problem(long, 422)["errors"][0]["loc"] == ["query", "q"]
+    for bad in ("nul\x00byte", "bell\x07"):
+        refused = await client.get("/v1/public/kb/articles", params={"q": bad, "locale": "en"})
+        assert assert_problem(refused, 422)["errors"][0]["loc"] == ["query", "q"]
+    assert await _search(client, q="   ", locale="en") == []
+    nul_label = await client.get("/v1/public/kb/articles", params={"label": "a\x00"})
+    assert_problem(nul_label, 422)
     no_locale = await client.get("/v1/public/kb/articles", params={"q": "password"})
     assert assert_problem(no_locale, 422)["errors"][0]["loc"] == ["query", "locale"]
     bad_locale = await client.get("/v1/public/kb/articles", params={"locale": "en_US!"})

@@ -13,6 +13,7 @@ from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.core.pagination import Cursor, Limit
 from helpdesk_api.core.params import ResourceId
+from helpdesk_api.core.text import LinesOrEmpty
 from helpdesk_api.kb import public, suggestions, votes
 from helpdesk_api.kb.caching import cached
 from helpdesk_api.kb.locales import LocaleQuery
@@ -46,8 +47,9 @@ SearchText = Annotated[
         description="Words to find, stemmed in `locale`'s language (`locale` required): all "
         'must match; "quoted phrases" and -excluded words as in web search. Best first, '
         "title over body. A query of only punctuation finds nothing (an empty page); over "
-        "200 characters: 422.",
+        "200 characters, or control characters: 422.",
     ),
+    LinesOrEmpty,
 ]
 
 
