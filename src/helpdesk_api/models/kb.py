@@ -120,7 +120,10 @@ class KbTranslation(IdMixin, TimestampMixin, Base):
     published_at: Mapped[datetime | None]
     # Title (weight A) over body (B), stemmed with the locale's configuration (migration 0015).
     search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed("kb_document(locale, title, body_text)", persisted=True)
+        TSVECTOR,
+        Computed("kb_document(locale, title, body_text)", persisted=True),
+        # Only ever read by SQL: never loaded into rows (kilobytes each).
+        deferred=True,
     )
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
