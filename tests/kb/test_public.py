@@ -21,6 +21,12 @@ async def _content(client):
 async def test_internal_drafts_and_archived_never_leave_through_public_paths(client):
     articles = await _content(client)
     ids = {name: a["id"] for name, a in articles.items()}
+    shown = (await client.get(f"/v1/kb/articles/{ids['public']}", headers=ADMIN)).json()
+    # A category whose only article is internal: its name does not leave either.
+    hidden = await make_section(client, name="Escalations")
+    await make_article(
+        client, hidden["id"], {"en": ("Escalate", "<p>Call</p>")}, visibility="internal"
+    )
     _, customer = await make_user_with_token(client)
     _, agent = await make_user_with_token(client, role="agent")
     expected = {
@@ -50,6 +56,11 @@ async def test_internal_drafts_and_archived_never_leave_through_public_paths(cli
             headers=headers,
         )
         assert sorted(s["id"] for s in suggested.json()["data"]) == visible, who
+        categories = await client.get("/v1/public/kb/categories", headers=headers)
+        sections = await client.get("/v1/public/kb/sections", headers=headers)
+        assert [c["id"] for c in categories.json()["data"]] != [], who
+        assert hidden["category_id"] not in [c["id"] for c in categories.json()["data"]], who
+        assert [s["id"] for s in sections.json()["data"]] == [shown["section_id"]], who
         assert all(s["url"].startswith("/v1/public/kb/") for s in suggested.json()["data"])
     # A read shape names nothing staff-only.
     read = (await client.get(f"/v1/public/kb/articles/{ids['public']}")).json()

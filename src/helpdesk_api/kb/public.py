@@ -1,7 +1,10 @@
 """Reads of the public self-service API: categories, sections, published articles."""
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from helpdesk_api.core.errors import NotFound
 from helpdesk_api.core.pagination import paginate
@@ -18,15 +21,42 @@ from helpdesk_api.kb.public_schemas import (
 )
 from helpdesk_api.kb.search import Audience, Filters, Hit
 from helpdesk_api.kb.structure import by_position, sections_statement
-from helpdesk_api.models import ArticleVisibility, KbCategory, KbSection, KbTranslation
+from helpdesk_api.models import ArticleVisibility, KbArticle, KbCategory, KbSection, KbTranslation
+
+
+def _readable_articles_in(audience: Audience, section_ids: Any) -> ColumnElement[bool]:
+    return (
+        search.readable(audience, Filters()).where(KbArticle.section_id.in_(section_ids)).exists()
+    )
+
+
+# A category or section with nothing the caller may read is not shown: its name may be as
+# internal as its articles.
+def _category_readable(audience: Audience) -> ColumnElement[bool]:
+    inner = aliased(KbSection)
+    return _readable_articles_in(
+        audience,
+        # Correlated two levels up, which SQLAlchemy does only when told.
+        select(inner.id).where(inner.category_id == KbCategory.id).correlate(KbCategory),
+    )
+
+
+def _section_readable(audience: Audience) -> ColumnElement[bool]:
+    inner = aliased(KbSection)
+    return _readable_articles_in(
+        audience,
+        select(inner.id)
+        .where(or_(inner.id == KbSection.id, inner.parent_id == KbSection.id))
+        .correlate(KbSection),
+    )
 
 
 async def categories(
-    session: AsyncSession, *, limit: int, cursor: str | None
+    session: AsyncSession, audience: Audience, *, limit: int, cursor: str | None
 ) -> PublicCategoryPage:
     rows, next_cursor = await paginate(
         session,
-        select(KbCategory),
+        select(KbCategory).where(_category_readable(audience)),
         keys=by_position(KbCategory),
         limit=limit,
         cursor=cursor,
@@ -40,6 +70,7 @@ async def categories(
 
 async def sections(
     session: AsyncSession,
+    audience: Audience,
     *,
     category_id: int | None,
     parent_id: int | None,
@@ -48,7 +79,9 @@ async def sections(
 ) -> PublicSectionPage:
     rows, next_cursor = await paginate(
         session,
-        sections_statement(category_id=category_id, parent_id=parent_id),
+        sections_statement(category_id=category_id, parent_id=parent_id).where(
+            _section_readable(audience)
+        ),
         keys=by_position(KbSection),
         limit=limit,
         cursor=cursor,

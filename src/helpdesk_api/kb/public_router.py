@@ -59,7 +59,8 @@ SearchText = Annotated[
 async def list_public_categories(
     request: Request, session: DB, reader: Reader, limit: Limit = 50, cursor: Cursor = None
 ) -> Response:
-    page = await public.categories(session, limit=limit, cursor=cursor)
+    """Categories with something published you may read, by position."""
+    page = await public.categories(session, audience_of(reader), limit=limit, cursor=cursor)
     return cached(request, page, signed_in=reader is not None)
 
 
@@ -75,8 +76,14 @@ async def list_public_sections(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
+    """Sections with something published you may read (in them or their subsections)."""
     page = await public.sections(
-        session, category_id=category_id, parent_id=parent_id, limit=limit, cursor=cursor
+        session,
+        audience_of(reader),
+        category_id=category_id,
+        parent_id=parent_id,
+        limit=limit,
+        cursor=cursor,
     )
     return cached(request, page, signed_in=reader is not None)
 
