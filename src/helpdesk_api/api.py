@@ -11,6 +11,9 @@ from helpdesk_api.event_catalogue.router import router as event_catalogue_router
 from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
+from helpdesk_api.kb.public_router import router as public_kb_router
+from helpdesk_api.kb.router import router as kb_router
+from helpdesk_api.kb.translations_router import router as kb_translations_router
 from helpdesk_api.links.router import router as links_router
 from helpdesk_api.mail.channels_router import router as email_channels_router
 from helpdesk_api.mail.router import router as mail_router
@@ -49,6 +52,9 @@ v1_routers = [
     mail_router,
     email_channels_router,
     notification_templates_router,
+    kb_router,
+    kb_translations_router,
+    public_kb_router,
 ]
 
 

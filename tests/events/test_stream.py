@@ -87,7 +87,29 @@ def test_stream_pushes_new_events_live(server):
     assert {e["event"] for e in live} == {"comment.created", "ticket.created"}
 
 
+def _internal_article(base_url):
+    """Knowledge base events are staff-only: an internal article's must not reach anyone else."""
+    category = httpx.post(f"{base_url}/v1/kb/categories", json={"name": "Kb"}, headers=ADMIN)
+    section = httpx.post(
+        f"{base_url}/v1/kb/sections",
+        json={"category_id": category.json()["id"], "name": "Internal"},
+        headers=ADMIN,
+    )
+    article = httpx.post(
+        f"{base_url}/v1/kb/articles",
+        json={"section_id": section.json()["id"], "source_locale": "en", "visibility": "internal"},
+        headers=ADMIN,
+    )
+    written = httpx.put(
+        f"{base_url}/v1/kb/articles/{article.json()['id']}/translations/en",
+        json={"title": "Escalation zanzibar", "body": "zanzibar", "status": "published"},
+        headers=ADMIN,
+    )
+    assert written.status_code == 201, written.text
+
+
 def test_customer_stream_has_only_their_public_events(server):
+    _internal_article(server)
     _, customer_headers = _token(server)
     _, other_headers = _token(server)
     ticket = _ticket(server, customer_headers)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     token_max_lifetime_days: int = Field(default=365, ge=1, le=36_500)
 
     idempotency_ttl_hours: int = 24
+    # Knowledge base: new votes one client address may cast per hour (votes changed or
+    # repeated are not counted).
+    kb_votes_per_address_per_hour: int = Field(default=60, ge=1)
     sla_warning_fraction: float = Field(default=0.75, gt=0, le=1)  # sla.warning at this share
 
     # Worker and webhooks

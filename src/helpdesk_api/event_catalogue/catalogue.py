@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from helpdesk_api.core.event_types import EventType
+from helpdesk_api.event_catalogue import kb_payloads as kb
 from helpdesk_api.event_catalogue import payloads as p
 
 
@@ -127,6 +128,40 @@ CATALOGUE: dict[EventType, EventSpec] = {
     T.notification_template_deleted: EventSpec(
         "An admin's wording of a notification was removed: the built-in one applies again.",
         p.NotificationTemplateDeleted,
+    ),
+    T.kb_category_created: EventSpec(
+        "A knowledge base category was created.", kb.KbCategoryCreated
+    ),
+    T.kb_category_updated: EventSpec("A knowledge base category changed.", kb.KbCategoryUpdated),
+    T.kb_category_deleted: EventSpec(
+        "An empty knowledge base category was deleted.", kb.KbCategoryDeleted
+    ),
+    T.kb_section_created: EventSpec("A knowledge base section was created.", kb.KbSectionCreated),
+    T.kb_section_updated: EventSpec("A knowledge base section changed.", kb.KbSectionUpdated),
+    T.kb_section_deleted: EventSpec(
+        "An empty knowledge base section was deleted.", kb.KbSectionDeleted
+    ),
+    T.article_created: EventSpec(
+        "A knowledge base article was created (without text yet).", kb.ArticleCreated
+    ),
+    T.article_updated: EventSpec(
+        "An article's fields, or one translation's title, body or status, changed (a "
+        "translation written for the first time included).",
+        kb.ArticleUpdated,
+    ),
+    T.article_deleted: EventSpec(
+        "An article was deleted with its translations.", kb.ArticleDeleted
+    ),
+    T.article_published: EventSpec(
+        "A translation of an article was published (also told as `article.updated`).",
+        kb.ArticlePublished,
+    ),
+    T.article_archived: EventSpec(
+        "A published or draft translation was archived (also told as `article.updated`).",
+        kb.ArticleTranslationRef,
+    ),
+    T.article_translation_deleted: EventSpec(
+        "A translation of an article was deleted.", kb.ArticleTranslationRef
     ),
     T.webhook_ping: EventSpec(
         "A test message sent to one endpoint on request (`POST /v1/webhooks/{id}/ping`); "

@@ -10,6 +10,16 @@ from helpdesk_api.models.base import Base
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
+from helpdesk_api.models.kb import (
+    ArticleVisibility,
+    KbArticle,
+    KbCategory,
+    KbRevision,
+    KbSection,
+    KbTranslation,
+    KbVote,
+    TranslationStatus,
+)
 from helpdesk_api.models.login_throttle import LoginThrottle
 from helpdesk_api.models.mail import (
     EmailChannel,
@@ -63,6 +73,7 @@ __all__ = [
     "ASSIGNABLE_ROLES",
     "STAFF_ROLES",
     "ApiToken",
+    "ArticleVisibility",
     "Attachment",
     "Automation",
     "AutomationFiring",
@@ -81,6 +92,12 @@ __all__ = [
     "InboundEmail",
     "InboundSource",
     "InboundStatus",
+    "KbArticle",
+    "KbCategory",
+    "KbRevision",
+    "KbSection",
+    "KbTranslation",
+    "KbVote",
     "Level",
     "LinkKind",
     "LoginThrottle",
@@ -109,6 +126,7 @@ __all__ = [
     "TicketSlaMetric",
     "TicketStatus",
     "TicketType",
+    "TranslationStatus",
     "Trigger",
     "TriggerSetVersion",
     "User",
