@@ -19,6 +19,7 @@ from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
 from helpdesk_api.routing.router import router as routing_router
+from helpdesk_api.satisfaction.router import router as satisfaction_router
 from helpdesk_api.sla.router import router as sla_router
 from helpdesk_api.statuses.router import router as statuses_router
 from helpdesk_api.tickets.ccs_router import router as ccs_router
@@ -49,6 +50,7 @@ v1_routers = [
     mail_router,
     email_channels_router,
     notification_templates_router,
+    satisfaction_router,
 ]
 
 

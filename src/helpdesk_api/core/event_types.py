@@ -55,5 +55,7 @@ class EventType(StrEnum):
     automation_created = "automation.created"
     automation_updated = "automation.updated"
     automation_deleted = "automation.deleted"
+    satisfaction_rated = "satisfaction.rated"
+    satisfaction_changed = "satisfaction.changed"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"
