@@ -4,6 +4,10 @@
   ``solved_at``), offered with a rating link (its SHA-256 only) and, once rated, its score;
   partial indexes (…, rated_at, id) over rated rows for the ratings list's filters.
 - ``tickets.satisfaction_score``: the latest rating, on the ticket for staff views and rules.
+- ``users.external_id`` (unique): another system's id for the user, what upserts match on.
+- ``ix_events_user_id``: a user's created/updated events, their audit trail.
+- Customer search (``GET /v1/users?q=``): prefix (``text_pattern_ops``) and trigram (GIN)
+  indexes on the lower-cased user name and on identity values (pg_trgm exists since 0003).
 
 Revision ID: 0016
 Revises: 0014
@@ -29,7 +33,32 @@ RATING_INDEXES = {
 }
 
 
+USER_EVENTS_INDEX = (
+    "CREATE INDEX ix_events_user_id ON events "
+    "(((coalesce(data ->> 'user_id', data -> 'user' ->> 'id'))::bigint)) "
+    "WHERE type IN ('user.created', 'user.updated')"
+)
+
+
 def upgrade() -> None:
+    op.execute(USER_EVENTS_INDEX)
+    op.add_column("users", sa.Column("external_id", sa.String(length=255), nullable=True))
+    op.create_unique_constraint(op.f("uq_users_external_id"), "users", ["external_id"])
+    op.execute("CREATE INDEX ix_users_name_prefix ON users (lower(name) text_pattern_ops)")
+    op.execute("CREATE INDEX ix_users_name_trgm ON users USING gin (lower(name) gin_trgm_ops)")
+    op.create_index(
+        "ix_user_identities_value_prefix",
+        "user_identities",
+        ["value"],
+        postgresql_ops={"value": "text_pattern_ops"},
+    )
+    op.create_index(
+        "ix_user_identities_value_trgm",
+        "user_identities",
+        ["value"],
+        postgresql_using="gin",
+        postgresql_ops={"value": "gin_trgm_ops"},
+    )
     op.add_column("tickets", sa.Column("satisfaction_score", sa.String(length=4), nullable=True))
     op.create_table(
         "satisfaction_ratings",
@@ -91,3 +120,10 @@ def downgrade() -> None:
         op.drop_index(name, table_name="satisfaction_ratings", postgresql_where=RATED)
     op.drop_table("satisfaction_ratings")
     op.drop_column("tickets", "satisfaction_score")
+    op.drop_index("ix_user_identities_value_trgm", table_name="user_identities")
+    op.drop_index("ix_user_identities_value_prefix", table_name="user_identities")
+    op.drop_index("ix_users_name_trgm", table_name="users")
+    op.drop_index("ix_users_name_prefix", table_name="users")
+    op.drop_constraint(op.f("uq_users_external_id"), "users", type_="unique")
+    op.drop_column("users", "external_id")
+    op.drop_index("ix_events_user_id", table_name="events")
