@@ -11,7 +11,16 @@ from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit
 from helpdesk_api.core.params import ResourceId
 from helpdesk_api.models import Role
-from helpdesk_api.users import audits, editing, identity_changes, search, service, tokens, upsert
+from helpdesk_api.users import (
+    anonymise,
+    audits,
+    editing,
+    identity_changes,
+    search,
+    service,
+    tokens,
+    upsert,
+)
 from helpdesk_api.users.dependencies import UserId, VisibleUser
 from helpdesk_api.users.schemas import (
     IdentityCreate,
@@ -171,6 +180,18 @@ async def revoke_user_token(
     user is `404`."""
     await service.get_user(session, user_id)
     await tokens.revoke_token(session, user_id, token_id, now=now)
+
+
+@router.post("/{user_id}/anonymize")
+async def anonymize_user(
+    user_id: UserId, session: DB, principal: Admin, now: Now, if_match: IfMatch = None
+) -> UserRead:
+    """Forgets a customer (GDPR erasure), keeping their tickets: a neutral name; no
+    identities, external id, notes, tags, organisation, password or tokens; their comments'
+    mail headers and their rating comments removed; deactivated. Comment bodies stay.
+    Staff are refused (`409`). Recorded in the user's audits; repeating it changes nothing."""
+    user = await service.USERS.get_for_write(session, user_id, if_match)
+    return service.to_read(await anonymise.anonymise_user(session, principal, user, now=now))
 
 
 @router.get("/{user_id}/audits")
