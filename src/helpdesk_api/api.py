@@ -7,6 +7,7 @@ from helpdesk_api.auth.router import router as auth_router
 from helpdesk_api.automation.automations_router import router as automations_router
 from helpdesk_api.automation.router import router as triggers_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
+from helpdesk_api.customers.router import router as customers_router
 from helpdesk_api.event_catalogue.router import router as event_catalogue_router
 from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
@@ -51,6 +52,7 @@ v1_routers = [
     email_channels_router,
     notification_templates_router,
     satisfaction_router,
+    customers_router,
 ]
 
 

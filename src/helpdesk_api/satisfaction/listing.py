@@ -23,6 +23,7 @@ async def list_ratings(
     *,
     assignee_id: int | None,
     group_id: int | None,
+    requester_id: int | None = None,
     score: SatisfactionScore | None,
     rated_from: datetime | None,
     rated_to: datetime | None,
@@ -30,7 +31,9 @@ async def list_ratings(
     cursor: str | None,
 ) -> RatingPage:
     """Newest rating first, rated ones only. Each filter is one index range (rated_at, id)."""
-    if not principal.is_staff and (assignee_id is not None or group_id is not None):
+    if not principal.is_staff and (
+        assignee_id is not None or group_id is not None or requester_id is not None
+    ):
         # Filtering by agent would tell a customer who solved their ticket.
         raise Forbidden("Customers list their own ratings; agent and group filters are staff's.")
     # Rows of (rating, requester id): the requester is the ticket's (merges move tickets).
@@ -49,6 +52,8 @@ async def list_ratings(
         statement = statement.where(R.assignee_id == assignee_id)
     if group_id is not None:
         statement = statement.where(R.group_id == group_id)
+    if requester_id is not None:
+        statement = statement.where(Ticket.requester_id == requester_id)
     if score is not None:
         statement = statement.where(R.score == score.value)
     if rated_from is not None:

@@ -42,6 +42,7 @@ async def list_satisfaction_ratings(
     principal: Authenticated,
     assignee_id: int | None = None,
     group_id: int | None = None,
+    requester_id: int | None = None,
     score: SatisfactionScore | None = None,
     rated_from: Annotated[Timestamp | None, Query(description="Rated at or after.")] = None,
     rated_to: Annotated[Timestamp | None, Query(description="Rated before.")] = None,
@@ -51,9 +52,11 @@ async def list_satisfaction_ratings(
     """Rated tickets, newest rating first. Staff see the ratings of tickets they may see,
     with who solved them (`assignee_id`, `group_id` when rated) and may filter by them;
     a customer sees only the ratings they gave, of tickets they requested (never a
-    colleague's on a shared organisation ticket), and may not filter by agent or group."""
+    colleague's on a shared organisation ticket), and may not filter by agent, group or
+    requester."""
     return await listing.list_ratings(
-        session, principal, assignee_id=assignee_id, group_id=group_id, score=score,
+        session, principal, assignee_id=assignee_id, group_id=group_id,
+        requester_id=requester_id, score=score,
         rated_from=rated_from, rated_to=rated_to, limit=limit, cursor=cursor,
     )  # fmt: skip
 
