@@ -7,6 +7,7 @@ from helpdesk_api.auth.router import router as auth_router
 from helpdesk_api.automation.automations_router import router as automations_router
 from helpdesk_api.automation.router import router as triggers_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
+from helpdesk_api.customers.router import router as customers_router
 from helpdesk_api.event_catalogue.router import router as event_catalogue_router
 from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
@@ -22,6 +23,7 @@ from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
 from helpdesk_api.routing.router import router as routing_router
+from helpdesk_api.satisfaction.router import router as satisfaction_router
 from helpdesk_api.sla.router import router as sla_router
 from helpdesk_api.statuses.router import router as statuses_router
 from helpdesk_api.tickets.ccs_router import router as ccs_router
@@ -55,6 +57,8 @@ v1_routers = [
     kb_router,
     kb_translations_router,
     public_kb_router,
+    satisfaction_router,
+    customers_router,
 ]
 
 

@@ -100,6 +100,19 @@ def test_the_public_reply_quotes_the_reply_and_says_how_to_answer():
     assert "<blockquote" in html
 
 
+@pytest.mark.parametrize("locale", ["en", "it", "ru", "hu", "ro"])
+def test_the_solved_notice_offers_both_rating_links_in_every_language(locale):
+    context = sample_context(NotificationEvent.status_changed, locale)
+    assert context.satisfaction is not None
+    source = builtin_template(NotificationEvent.status_changed, locale)
+    assert source is not None
+    _, text, html = render_template(source, context, locale=locale)
+    assert html is not None
+    for url in (context.satisfaction.good_url, context.satisfaction.bad_url):
+        assert url in text
+        assert f'href="{url}"' in html
+
+
 def test_optional_fields_left_out_leave_no_trace():
     full = sample_context(NotificationEvent.status_changed, "en")
     sparse = full.model_copy(
@@ -107,6 +120,7 @@ def test_optional_fields_left_out_leave_no_trace():
             "ticket": full.ticket.model_copy(update={"url": None, "group_name": None}),
             "mailbox_name": None,
             "previous_status": None,
+            "satisfaction": None,
         }
     )
     source = builtin_template(NotificationEvent.status_changed, "en")

@@ -24,10 +24,16 @@ async def test_email_identity_is_unique_case_insensitively(client):
     assert_problem(response, 409)
 
 
-async def test_agent_cannot_create_users(client):
+async def test_agents_create_customers_but_not_staff(client):
     _, agent = await make_user_with_token(client, role="agent")
     response = await client.post("/v1/users", json={"name": "X"}, headers=agent)
-    assert_problem(response, 403)
+    assert response.status_code == 201, response.text
+    assert response.json()["role"] == "customer"
+    for role in ("agent", "admin", "light_agent"):
+        body = {"name": "Y", "role": role}
+        assert_problem(await client.post("/v1/users", json=body, headers=agent), 403)
+    _, light = await make_user_with_token(client, role="light_agent")
+    assert_problem(await client.post("/v1/users", json={"name": "Z"}, headers=light), 403)
 
 
 async def test_customer_sees_only_themselves(client):

@@ -67,5 +67,7 @@ class EventType(StrEnum):
     article_published = "article.published"
     article_archived = "article.archived"
     article_translation_deleted = "article.translation_deleted"
+    satisfaction_rated = "satisfaction.rated"
+    satisfaction_changed = "satisfaction.changed"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

@@ -129,6 +129,30 @@ class Settings(BaseSettings):
     notification_portal_url: str | None = None
     notification_agent_url: str | None = None
 
+    # Satisfaction ratings (CSAT). A solved ticket's requester may rate it; the solved
+    # notice carries rating links when `satisfaction_url` is set: the page (of the portal)
+    # that shows the rating form, `{token}` standing for the rating token and `{score}`, if
+    # present, for the score the link proposes (https://support.example.com/rate/{token}?score={score}).
+    # The page posts the answer to POST /v1/public/satisfaction/{token}. Never a GET that
+    # rates: mail scanners open links.
+    satisfaction_enabled: bool = True
+    satisfaction_url: str | None = None
+    # "good_bad", or "five_point": then a rating gives `rating` 1–5 (4 and 5 count as good).
+    satisfaction_scale: str = Field(default="good_bad", pattern="^(good_bad|five_point)$")
+    # How long a rating link works (the ticket closing ends it sooner).
+    satisfaction_token_days: int = Field(default=28, ge=1, le=365)
+    # A bad rating reopens the ticket (once per cycle), through the ticket pipeline.
+    satisfaction_bad_reopens: bool = False
+
+    @field_validator("satisfaction_url")
+    @classmethod
+    def _rating_link(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.startswith(("https://", "http://")) or "{token}" not in value
+        ):
+            raise ValueError("must be an http(s) URL with {token} where the rating token goes")
+        return value
+
     @field_validator("notification_portal_url", "notification_agent_url")
     @classmethod
     def _ticket_link(cls, value: str | None) -> str | None:

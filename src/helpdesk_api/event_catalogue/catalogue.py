@@ -163,6 +163,15 @@ CATALOGUE: dict[EventType, EventSpec] = {
     T.article_translation_deleted: EventSpec(
         "A translation of an article was deleted.", kb.ArticleTranslationRef
     ),
+    T.satisfaction_rated: EventSpec(
+        "A solved ticket's requester rated it (the first rating of this resolution); the "
+        "ticket's `satisfaction_score` change is told as `ticket.updated`. Staff only.",
+        p.SatisfactionRated,
+    ),
+    T.satisfaction_changed: EventSpec(
+        "The requester changed their rating of a solved ticket. Staff only.",
+        p.SatisfactionRated,
+    ),
     T.webhook_ping: EventSpec(
         "A test message sent to one endpoint on request (`POST /v1/webhooks/{id}/ping`); "
         "not recorded in the event log.",

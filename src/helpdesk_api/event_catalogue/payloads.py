@@ -19,6 +19,7 @@ from helpdesk_api.models import CcKind, LinkKind, RoutingMode, SlaMetric, Status
 from helpdesk_api.notifications.schemas import NotificationTemplateRead
 from helpdesk_api.organizations.schemas import OrganizationRead
 from helpdesk_api.routing import FailureReason
+from helpdesk_api.satisfaction.schemas import RatingRead
 from helpdesk_api.sla.schemas import CalendarRead, PolicyRead
 from helpdesk_api.statuses.schemas import MatrixCell, StatusRead
 from helpdesk_api.tickets.comment_schemas import CommentRead
@@ -105,6 +106,13 @@ class LinkData(Payload):
 
 class TicketLinkChanged(Payload):
     link: LinkData
+
+
+class SatisfactionRated(Payload):
+    rating: RatingRead
+    reopened: bool = Field(
+        description="The bad rating reopened the ticket (setting `satisfaction_bad_reopens`)."
+    )
 
 
 class CommentCreated(Payload):

@@ -33,6 +33,11 @@ from helpdesk_api.models.mail import (
 )
 from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
+from helpdesk_api.models.satisfaction import (
+    SatisfactionRating,
+    SatisfactionReason,
+    SatisfactionScore,
+)
 from helpdesk_api.models.sla import (
     BusinessCalendar,
     SlaMetric,
@@ -110,6 +115,9 @@ __all__ = [
     "PriorityRank",
     "Role",
     "RoutingMode",
+    "SatisfactionRating",
+    "SatisfactionReason",
+    "SatisfactionScore",
     "SlaMetric",
     "SlaMetricStatus",
     "SlaPolicy",

@@ -79,6 +79,7 @@ class Via(StrEnum):
     problem = "problem"  # a problem's reply or solution copied to its incidents
     links = "links"  # one reply to a ticket and every ticket linked to it
     routing = "routing"  # a group's routing assigned the ticket
+    satisfaction = "satisfaction"  # the requester's rating, and what a bad one reopened
 
 
 def _in(column: str, values: type[StrEnum]) -> str:
@@ -176,6 +177,9 @@ class Ticket(IdMixin, Base):
     last_requester_reply_at: Mapped[datetime | None] = mapped_column(deferred=True)
     last_agent_reply_at: Mapped[datetime | None] = mapped_column(deferred=True)
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The requester's latest satisfaction rating ("good" or "bad"; satisfaction_ratings has
+    # each cycle's), on the ticket so staff views and rules read it with the ticket.
+    satisfaction_score: Mapped[str | None] = mapped_column(String(4))
     # The earliest breach_at of the ticket's running SLA clocks, kept by the sla domain in
     # the writing transaction, so queues sort and filter by urgency from an index.
     sla_next_breach_at: Mapped[datetime | None]

@@ -62,6 +62,10 @@ class User(IdMixin, TimestampMixin, Base):
         CheckConstraint("availability IN ('online', 'away', 'offline')", name="availability"),
         Index("ix_users_role_id", "role", "id"),
         Index("ix_users_organization_id", "organization_id"),
+        # Finding customers by name (GET /v1/users?q=): a prefix from the pattern index, a
+        # misspelling from the trigram one, both on the lower-cased name.
+        Index("ix_users_name_prefix", text("lower(name) text_pattern_ops")),
+        Index("ix_users_name_trgm", text("lower(name) gin_trgm_ops"), postgresql_using="gin"),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -91,6 +95,8 @@ class User(IdMixin, TimestampMixin, Base):
     )
     availability_changed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The user's id in another system (a CRM, a shop), unique: what syncs upsert by.
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     identities: Mapped[list["UserIdentity"]] = relationship(
         back_populates="user", lazy="raise", order_by="UserIdentity.id"
@@ -110,6 +116,16 @@ class UserIdentity(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("kind", "value", name="uq_user_identities_kind_value"),
         Index("ix_user_identities_user_id", "user_id"),
+        # Any identity value by prefix or by likeness, whatever its kind (GET /v1/users?q=).
+        Index(
+            "ix_user_identities_value_prefix", "value", postgresql_ops={"value": "text_pattern_ops"}
+        ),
+        Index(
+            "ix_user_identities_value_trgm",
+            "value",
+            postgresql_using="gin",
+            postgresql_ops={"value": "gin_trgm_ops"},
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

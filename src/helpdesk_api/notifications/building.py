@@ -31,6 +31,7 @@ from helpdesk_api.notifications.context import (
     CommentContext,
     NotificationContext,
     RecipientContext,
+    SatisfactionContext,
     TicketContext,
 )
 from helpdesk_api.notifications.events import Audience, NotificationEvent
@@ -120,6 +121,7 @@ async def build_context(
     previous_status: TicketStatus | None = None,
     locale: str | None = None,
     due: DueTimes | None = None,
+    satisfaction: SatisfactionContext | None = None,
 ) -> NotificationContext:
     """The context of ``event`` about ``ticket`` for ``recipient``, in ``locale`` (default:
     ``recipient_locale``). Pass what the event tells (``NotificationEvent.description``):
@@ -169,4 +171,5 @@ async def build_context(
         actor_name=actor_name,
         mailbox_name=mailbox,
         previous_status=previous,
+        satisfaction=satisfaction if customer else None,
     )

@@ -68,6 +68,12 @@ class CommentContext(_Context):
     created_at: datetime
 
 
+class SatisfactionContext(_Context):
+    url: str = Field(description="The rating page (the `satisfaction_url` setting).")
+    good_url: str = Field(description="The rating page, proposing a good rating.")
+    bad_url: str = Field(description="The rating page, proposing a bad rating.")
+
+
 class NotificationContext(_Context):
     ticket: TicketContext
     recipient: RecipientContext
@@ -78,6 +84,11 @@ class NotificationContext(_Context):
     )
     previous_status: str | None = Field(
         default=None, description="status_changed: the status label before the change."
+    )
+    satisfaction: SatisfactionContext | None = Field(
+        default=None,
+        description="status_changed into solved, to the requester: the rating links (one "
+        "token per resolution); null when ratings are off or no rating page is configured.",
     )
 
 
@@ -211,4 +222,13 @@ def sample_context(event: NotificationEvent, locale: str) -> NotificationContext
         actor_name=actor,
         mailbox_name=s.mailbox,
         previous_status=s.status_before if event is NotificationEvent.status_changed else None,
+        satisfaction=_SAMPLE_SATISFACTION if event is NotificationEvent.status_changed else None,
     )
+
+
+_SAMPLE_RATING_PAGE = "https://support.example.com/rate/cs_sample"
+_SAMPLE_SATISFACTION = SatisfactionContext(
+    url=_SAMPLE_RATING_PAGE,
+    good_url=f"{_SAMPLE_RATING_PAGE}?score=good",
+    bad_url=f"{_SAMPLE_RATING_PAGE}?score=bad",
+)

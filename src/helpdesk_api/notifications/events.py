@@ -39,7 +39,8 @@ _DESCRIPTION = {
     "`comment` is the reply; `actor_name` its author.",
     NotificationEvent.status_changed: "The ticket moved into a status that notifies the "
     "requester. `previous_status` is the label before; `actor_name` who changed it (null: "
-    "a rule or a timer); no `comment`.",
+    "a rule or a timer); no `comment`. Into a solved status, `satisfaction` holds the "
+    "requester's rating links.",
     NotificationEvent.acknowledgement: "The automatic reply to a new e-mail ticket: we got "
     "your request #id. `comment` is the customer's message (the built-in wording does not "
     "repeat it: an auto-reply that echoes its input helps spammers).",

@@ -48,7 +48,9 @@ from helpdesk_api.models import (
 )
 from helpdesk_api.notifications.building import DueTimes, build_context, due_times
 from helpdesk_api.notifications.builtin import TemplateSource
+from helpdesk_api.notifications.context import SatisfactionContext
 from helpdesk_api.notifications.events import NotificationEvent
+from helpdesk_api.notifications.rating import rating_context
 from helpdesk_api.notifications.requests import RULE_NOTICE, NoticeRequest
 from helpdesk_api.notifications.templates import (
     TemplateProblem,
@@ -140,6 +142,7 @@ class Notifier:
         previous_status: TicketStatus | None = None,
         thread: ThreadHeaders | None = None,
         due: DueTimes | None = None,
+        satisfaction: SatisfactionContext | None = None,
     ) -> int:
         people = [u for u in recipients if u.is_active]
         addresses = await _email_addresses(session, [u.id for u in people])
@@ -158,6 +161,7 @@ class Notifier:
                 actor_name=actor_name,
                 previous_status=previous_status,
                 due=due,
+                satisfaction=satisfaction,
             )
             rendered = await render(session, event, context.recipient.locale, context)
             mail = OutgoingMail(
@@ -226,6 +230,7 @@ class Notifier:
             send,
             actor_name=await _name(session, change.actor.user_id),
             previous_status=previous,
+            satisfaction=await rating_context(session, self.settings, ticket, now=change.now),
         )
 
     async def _requested(

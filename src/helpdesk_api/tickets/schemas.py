@@ -9,7 +9,15 @@ from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import Presented, StrictModel, omittable, view_field
 from helpdesk_api.core.skills import SkillList
 from helpdesk_api.core.text import OneLine
-from helpdesk_api.models import CcKind, Channel, Level, Priority, StatusCategory, TicketType
+from helpdesk_api.models import (
+    CcKind,
+    Channel,
+    Level,
+    Priority,
+    SatisfactionScore,
+    StatusCategory,
+    TicketType,
+)
 from helpdesk_api.tickets.comment_schemas import CommentCreate
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
@@ -123,6 +131,10 @@ class TicketRead(Presented):
     solved_at: datetime | None
     first_agent_reply_at: datetime | None
     merged_into_id: int | None
+    satisfaction_score: SatisfactionScore | None = Field(
+        description="The requester's latest satisfaction rating (`/v1/satisfaction-ratings` "
+        "has each resolution's); null: never rated."
+    )
     expected_first_reply_at: datetime | None = Field(
         default=None, description="When the SLA's first reply is due, while it is awaited."
     )

@@ -1,18 +1,26 @@
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from fastapi import APIRouter, Query, Request, Response, status
 
-from helpdesk_api.core.auth import Admin, Authenticated, Staff
+from helpdesk_api.core.auth import Admin, Agent, Authenticated, Staff
 from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
-from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
+from helpdesk_api.core.pagination import Cursor, Limit
 from helpdesk_api.core.params import ResourceId
-from helpdesk_api.models import Role, User
-from helpdesk_api.users import service, tokens
+from helpdesk_api.models import Role
+from helpdesk_api.users import (
+    anonymise,
+    audits,
+    editing,
+    identity_changes,
+    search,
+    service,
+    tokens,
+    upsert,
+)
 from helpdesk_api.users.dependencies import UserId, VisibleUser
 from helpdesk_api.users.schemas import (
     IdentityCreate,
@@ -24,6 +32,7 @@ from helpdesk_api.users.schemas import (
     UserPage,
     UserRead,
     UserUpdate,
+    UserUpsert,
     UserView,
 )
 
@@ -36,26 +45,58 @@ async def list_users(
     principal: Staff,
     role: Role | None = None,
     is_active: bool | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="A few letters or a misspelling of a name, or of any identity value "
+            "(e-mail, phone, handle, …): prefix and fuzzy matches, best first.",
+        ),
+    ] = None,
+    identity: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            description="One identity exactly, as `kind:value` (`email:ann@example.com`, "
+            "`phone:+39 333 1234567`), normalised as stored.",
+        ),
+    ] = None,
+    external_id: Annotated[str | None, Query(max_length=255)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> UserPage:
-    statement = select(User).options(selectinload(User.identities))
-    if role is not None:
-        statement = statement.where(User.role == role)
-    if is_active is not None:
-        statement = statement.where(User.is_active.is_(is_active))
-    users, next_cursor = await paginate(
-        session, statement, keys=[SortKey(User.id, lambda u: u.id)], limit=limit, cursor=cursor
+    filters = search.UserFilters(
+        role=role, is_active=is_active, q=q, identity=identity, external_id=external_id
     )
+    users, next_cursor = await search.list_users(session, filters, limit=limit, cursor=cursor)
     return UserPage(data=[service.to_read(u) for u in users], next_cursor=next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 async def create_user(
-    data: UserCreate, session: DB, principal: Admin, response: Response
+    data: UserCreate, session: DB, principal: Agent, response: Response
 ) -> UserRead:
+    """Admins create any user; agents create customers."""
+    editing.check_may_create(principal, data.role)
     user = await service.create_user(session, principal, data)
     service.USERS.set_created(response, user)
+    return service.to_read(user)
+
+
+@router.put("/upsert", responses={201: {"model": UserRead, "description": "Created"}})
+async def upsert_user(
+    data: UserUpsert, session: DB, principal: Agent, response: Response
+) -> UserRead:
+    """Create or update a customer by `external_id`, else `email` (`200` updated, `201`
+    created). `409` when the two name different users, an identity belongs to someone
+    else, the match is staff, or it has another external id; nothing is written then."""
+    user, created = await upsert.upsert_customer(session, principal, data)
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+        service.USERS.set_created(response, user)
+    else:
+        service.USERS.set_etag(response, user)
     return service.to_read(user)
 
 
@@ -71,11 +112,13 @@ async def update_user(
     user_id: UserId,
     data: UserUpdate,
     session: DB,
-    principal: Admin,
+    principal: Agent,
     response: Response,
     if_match: IfMatch = None,
 ) -> UserRead:
+    """Admins change anyone; agents change customers, but not their role or password."""
     user = await service.USERS.get_for_write(session, user_id, if_match)
+    editing.check_may_edit(principal, user, data.model_fields_set)
     updated = await service.update_user(session, principal, user, data)
     service.USERS.set_etag(response, updated)
     return service.to_read(updated)
@@ -139,6 +182,28 @@ async def revoke_user_token(
     await tokens.revoke_token(session, user_id, token_id, now=now)
 
 
+@router.post("/{user_id}/anonymize")
+async def anonymize_user(
+    user_id: UserId, session: DB, principal: Admin, now: Now, if_match: IfMatch = None
+) -> UserRead:
+    """Forgets a customer (GDPR erasure), keeping their tickets: a neutral name; no
+    identities, external id, notes, tags, organisation, password or tokens; their comments'
+    mail headers and their rating comments removed; deactivated. Comment bodies stay.
+    Staff are refused (`409`). Recorded in the user's audits; repeating it changes nothing."""
+    user = await service.USERS.get_for_write(session, user_id, if_match)
+    return service.to_read(await anonymise.anonymise_user(session, principal, user, now=now))
+
+
+@router.get("/{user_id}/audits")
+async def list_user_audits(
+    user_id: UserId, session: DB, principal: Staff, limit: Limit = 50, cursor: Cursor = None
+) -> audits.UserAuditPage:
+    """Every change to the user, newest first: who (`actor_id`, `via`) and what (`changes`,
+    `[{field, from, to}]`; notes and passwords say only that they changed)."""
+    await service.get_user(session, user_id)
+    return await audits.list_user_audits(session, user_id, limit=limit, cursor=cursor)
+
+
 @router.get("/{user_id}/identities")
 async def list_identities(user: VisibleUser) -> list[IdentityRead]:
     return [IdentityRead.model_validate(i) for i in user.identities]
@@ -148,10 +213,12 @@ async def list_identities(user: VisibleUser) -> list[IdentityRead]:
     "/{user_id}/identities", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
 )
 async def add_identity(
-    user_id: UserId, data: IdentityCreate, session: DB, principal: Admin
+    user_id: UserId, data: IdentityCreate, session: DB, principal: Agent
 ) -> IdentityRead:
+    """Admins, and agents on customers."""
     user = await service.get_user(session, user_id, for_update=True)
-    identity = await service.add_identity(session, principal, user, data.kind, data.value)
+    editing.check_may_edit(principal, user)
+    identity = await identity_changes.add_identity(session, principal, user, data.kind, data.value)
     await session.refresh(identity, attribute_names=["created_at"])
     return IdentityRead.model_validate(identity)
 
@@ -161,7 +228,9 @@ async def remove_identity(
     user_id: UserId,
     identity_id: ResourceId,
     session: DB,
-    principal: Admin,
+    principal: Agent,
 ) -> None:
+    """Admins, and agents on customers."""
     user = await service.get_user(session, user_id, for_update=True)
-    await service.remove_identity(session, principal, user, identity_id)
+    editing.check_may_edit(principal, user)
+    await identity_changes.remove_identity(session, principal, user, identity_id)

@@ -9,6 +9,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    model_validator,
 )
 
 from helpdesk_api.core.pagination import Page
@@ -30,6 +31,10 @@ TagList = Annotated[
     list[Annotated[str, Field(max_length=200)]],
     Field(max_length=100, examples=[["vip", "key_account"]]),
 ]
+ExternalId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), OneLine
+]
+EXTERNAL_ID = "The user's id in another system (a CRM, a shop), unique. Staff-only."
 SKILLS = (
     "Agents and admins only: what they can handle, for routing (a word or kind:value, such "
     "as `lang:it`, `product:acme-router`, `tier:2`; stored lower case, sorted, without "
@@ -74,6 +79,7 @@ class UserCreate(StrictModel):
     )
     tags: TagList = []
     skills: SkillList = Field(default=[], description=SKILLS)
+    external_id: ExternalId | None = Field(default=None, description=EXTERNAL_ID)
 
 
 class NotificationSettings(StrictModel):
@@ -104,6 +110,7 @@ class UserUpdate(StrictModel):
     notification_settings: NotificationSettings = omittable()
     skills: SkillList = omittable()
     availability: Availability = omittable()
+    external_id: ExternalId | None = Field(default=None, description=EXTERNAL_ID)
 
 
 class UserRead(Presented):
@@ -128,6 +135,7 @@ class UserRead(Presented):
     availability: Availability = Field(description=AVAILABILITY)
     availability_changed_at: datetime | None
     identities: list[IdentityRead]
+    external_id: str | None = Field(description=EXTERNAL_ID)
     created_at: datetime
     updated_at: datetime
     view: Literal["staff"] = view_field("staff")
@@ -222,3 +230,25 @@ class TokenPage(Page[TokenRead]):
 
 class UserPage(Page[UserRead]):
     pass
+
+
+class UserUpsert(StrictModel):
+    """A customer as another system (a CRM, a shop) knows them: found by `external_id`,
+    else by `email`, and updated; created when neither finds one (then `name` is needed).
+    Fields left out stay as they are; identities are added, never taken from another user."""
+
+    external_id: ExternalId | None = Field(default=None, description=EXTERNAL_ID)
+    email: EmailStr | None = None
+    name: Name | None = None
+    identities: Annotated[list[IdentityCreate], Field(max_length=20)] = []
+    locale: Locale | None = None
+    time_zone: TimeZoneName | None = None
+    notes: Annotated[str, Field(max_length=10_000), LinesOrEmpty] | None = None
+    organization_id: OrganizationRef | None = None
+    tags: TagList = omittable()
+
+    @model_validator(mode="after")
+    def _findable(self) -> "UserUpsert":
+        if self.external_id is None and self.email is None:
+            raise ValueError("give external_id or email: what finds the customer")
+        return self

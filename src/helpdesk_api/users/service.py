@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk_api.core.errors import Conflict, InvalidInput
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.resource import AdminResource, field_changes, touch
@@ -45,6 +45,7 @@ _FIELDS = (
     "notification_settings",
     "skills",
     "availability",
+    "external_id",
 )
 
 USERS = AdminResource("user", "/v1/users", User, "User", options=(selectinload(User.identities),))
@@ -74,6 +75,7 @@ def to_read(user: User) -> UserRead:
         availability=Availability(user.availability),
         availability_changed_at=user.availability_changed_at,
         identities=[IdentityRead.model_validate(i) for i in user.identities],
+        external_id=user.external_id,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
@@ -108,7 +110,17 @@ async def find_user_by_identity(
     )
 
 
-async def _ensure_identities_free(
+async def ensure_external_id_free(
+    session: AsyncSession, external_id: str | None, user_id: int | None = None
+) -> None:
+    if external_id is None:
+        return
+    owner = await session.scalar(select(User.id).where(User.external_id == external_id))
+    if owner is not None and owner != user_id:
+        raise Conflict(f"external_id {external_id!r} already names user {owner}.")
+
+
+async def ensure_identities_free(
     session: AsyncSession, wanted: list[tuple[IdentityKind, str, tuple[str | int, ...]]]
 ) -> None:
     for kind, value, _ in wanted:
@@ -138,7 +150,7 @@ async def create_user(
         wanted.append(
             (identity.kind, normalize_identity(identity.kind, identity.value, loc=loc), loc)
         )
-    await _ensure_identities_free(session, wanted)
+    await ensure_identities_free(session, wanted)
     tags = normalize_tags(data.tags, loc=("body", "tags"))
     if data.skills and data.role not in ASSIGNABLE_ROLES:
         raise _not_assignable(data.role, "skills")
@@ -155,7 +167,9 @@ async def create_user(
         organization_id=organization_id,
         tags=tags,
         skills=data.skills,
+        external_id=data.external_id,
     )
+    await ensure_external_id_free(session, data.external_id)
     session.add(user)
     first_of_kind: set[str] = set()
     for kind, value, _ in wanted:
@@ -263,6 +277,8 @@ async def update_user(
         fields["notification_settings"] = {k: v for k, v in merged.items() if v is not None}
     await _check_organization_change(session, user, fields)
     _check_routing_fields(user, fields)
+    if fields.get("external_id") is not None:
+        await ensure_external_id_free(session, fields["external_id"], user.id)
     before = {name: getattr(user, name) for name in _FIELDS}
     # Notes are staff-only and a password is secret: the event says only that they changed.
     changes = field_changes(before, fields, fields=_FIELDS, redacted={"notes"})
@@ -356,7 +372,7 @@ async def _set_primary_email(session: AsyncSession, user: User, email: str) -> N
         (i for i in user.identities if i.kind == IdentityKind.email and i.value == value), None
     )
     if existing is None:
-        await _ensure_identities_free(session, [(IdentityKind.email, value, ("body", "email"))])
+        await ensure_identities_free(session, [(IdentityKind.email, value, ("body", "email"))])
         existing = UserIdentity(user_id=user.id, kind=IdentityKind.email, value=value)
         session.add(existing)
     for identity in user.identities:
@@ -364,36 +380,3 @@ async def _set_primary_email(session: AsyncSession, user: User, email: str) -> N
             identity.is_primary = False
     existing.is_primary = True
     await session.flush()
-
-
-async def add_identity(
-    session: AsyncSession, actor: Principal, user: User, kind: IdentityKind, value: str
-) -> UserIdentity:
-    normalized = normalize_identity(kind, value, loc=("body", "value"))
-    await _ensure_identities_free(session, [(kind, normalized, ("body", "value"))])
-    has_kind = any(i.kind == kind for i in user.identities)
-    identity = UserIdentity(user_id=user.id, kind=kind, value=normalized, is_primary=not has_kind)
-    session.add(identity)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The {kind} identity {normalized!r} was claimed just now.") from exc
-    change = {"field": "identities", "from": None, "to": f"{kind}:{normalized}"}
-    await USERS.record_updated(
-        session, actor_id=actor.user_id, resource_id=user.id, changes=[change]
-    )
-    return identity
-
-
-async def remove_identity(
-    session: AsyncSession, actor: Principal, user: User, identity_id: int
-) -> None:
-    identity = next((i for i in user.identities if i.id == identity_id), None)
-    if identity is None:
-        raise NotFound(f"User {user.id} has no identity {identity_id}.")
-    await session.delete(identity)
-    await session.flush()
-    change = {"field": "identities", "from": f"{identity.kind}:{identity.value}", "to": None}
-    await USERS.record_updated(
-        session, actor_id=actor.user_id, resource_id=user.id, changes=[change]
-    )
