@@ -12,6 +12,7 @@ from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
 from helpdesk_api.links.router import router as links_router
+from helpdesk_api.macros.router import router as macros_router
 from helpdesk_api.mail.channels_router import router as email_channels_router
 from helpdesk_api.mail.router import router as mail_router
 from helpdesk_api.merging.router import router as merging_router
@@ -43,6 +44,7 @@ v1_routers = [
     sla_router,
     triggers_router,
     automations_router,
+    macros_router,
     event_catalogue_router,
     events_router,
     webhooks_router,

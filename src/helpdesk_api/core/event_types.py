@@ -55,5 +55,8 @@ class EventType(StrEnum):
     automation_created = "automation.created"
     automation_updated = "automation.updated"
     automation_deleted = "automation.deleted"
+    macro_created = "macro.created"
+    macro_updated = "macro.updated"
+    macro_deleted = "macro.deleted"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

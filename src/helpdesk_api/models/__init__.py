@@ -11,6 +11,7 @@ from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
 from helpdesk_api.models.login_throttle import LoginThrottle
+from helpdesk_api.models.macro import Macro, MacroVisibility
 from helpdesk_api.models.mail import (
     EmailChannel,
     ImapSecurity,
@@ -84,6 +85,8 @@ __all__ = [
     "Level",
     "LinkKind",
     "LoginThrottle",
+    "Macro",
+    "MacroVisibility",
     "NotificationTemplate",
     "Organization",
     "OutboundEmail",

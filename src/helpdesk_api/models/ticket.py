@@ -79,6 +79,7 @@ class Via(StrEnum):
     problem = "problem"  # a problem's reply or solution copied to its incidents
     links = "links"  # one reply to a ticket and every ticket linked to it
     routing = "routing"  # a group's routing assigned the ticket
+    macro = "macro"  # an agent applied macros (the actor is the agent)
 
 
 def _in(column: str, values: type[StrEnum]) -> str:
