@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.access.permissions import TicketAction, require
-from helpdesk_api.automation.actions import Action, plan
+from helpdesk_api.automation.actions import Action, ChangeKind, plan
 from helpdesk_api.automation.applying import (
     Applier,
     References,
@@ -42,7 +42,7 @@ from helpdesk_api.macros.schemas import (
     MacroApply,
     MacroTicketFields,
 )
-from helpdesk_api.models import CcKind, Macro, StatusCategory, Ticket, TicketCc, Via
+from helpdesk_api.models import Macro, StatusCategory, Ticket, TicketCc, Via
 from helpdesk_api.statuses.service import default_status
 from helpdesk_api.tickets import ChangeSet, NewComment, add_comment, commit_change
 
@@ -140,8 +140,22 @@ def _tags_after(current: Sequence[str], after: frozenset[str]) -> list[str]:
     return [t for t in current if t in after] + sorted(after - set(current))
 
 
+async def _copied(session: AsyncSession, ticket_id: int) -> list[int]:
+    """Everyone on the ticket's CC list: customers copied and staff following."""
+    rows = await session.scalars(
+        select(TicketCc.user_id).where(TicketCc.ticket_id == ticket_id).order_by(TicketCc.user_id)
+    )
+    return list(rows)
+
+
 async def preview(session: AsyncSession, ticket: Ticket, planned: Plan) -> MacroApplication:
     facts: TicketFacts = planned.applier.facts
+    added = {
+        change.after
+        for _, accepted in planned.applier.accepted
+        for change in accepted
+        if change.kind is ChangeKind.cc and change.after != ticket.requester_id
+    }
     status_id, category = facts.status_id, facts.status_category
     opens = planned.comment is not None and planned.comment.public
     if opens and category == StatusCategory.new and status_id == ticket.status_id:
@@ -159,7 +173,7 @@ async def preview(session: AsyncSession, ticket: Ticket, planned: Plan) -> Macro
             group_id=facts.group_id,
             assignee_id=facts.assignee_id,
             tags=_tags_after(ticket.tags, facts.tags),
-            cc_user_ids=sorted(facts.cc_user_ids),
+            cc_user_ids=sorted(set(await _copied(session, ticket.id)) | added),
         ),
         comment=planned.comment,
         comment_id=None,
@@ -199,11 +213,6 @@ async def apply(
         .values(usage_count=Macro.usage_count + 1, last_used_at=now)
         .execution_options(synchronize_session=False)
     )
-    ccs = await session.scalars(
-        select(TicketCc.user_id)
-        .where(TicketCc.ticket_id == ticket.id, TicketCc.kind == CcKind.cc)
-        .order_by(TicketCc.user_id)
-    )
     return MacroApplication(
         preview=False,
         macros=[AppliedMacro(id=m.id, title=m.title) for m in planned.macros],
@@ -215,7 +224,7 @@ async def apply(
             group_id=ticket.group_id,
             assignee_id=ticket.assignee_id,
             tags=list(ticket.tags),
-            cc_user_ids=list(ccs),
+            cc_user_ids=await _copied(session, ticket.id),
         ),
         comment=planned.comment,
         comment_id=comment_id,

@@ -137,7 +137,7 @@ class MacroTicketFields(BaseModel):
     group_id: int | None
     assignee_id: int | None
     tags: list[str]
-    cc_user_ids: list[int]
+    cc_user_ids: list[int] = Field(description="Customers copied and staff following.")
 
 
 class AppliedComment(BaseModel):
