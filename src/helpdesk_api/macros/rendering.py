@@ -11,7 +11,6 @@ against the real ticket, and whatever still fails is a 422 naming the macro.
 """
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,9 +112,3 @@ def check_template(source: str, locale: str) -> str | None:
     except RenderProblem as exc:
         return str(exc)
     return None if text.strip() else "renders empty"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    body: str
-    locale: str | None
