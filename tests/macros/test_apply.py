@@ -43,7 +43,8 @@ async def test_several_macros_apply_in_order_with_one_joined_comment(client, dat
         visibility="personal",
         actions=[{"action": "set_priority", "priority": "urgent"},
                  {"action": "set_group", "group_id": group["id"]},
-                 {"action": "add_cc", "user_id": agent["id"]}],
+                 {"action": "add_cc", "user_id": agent["id"]},
+                 {"action": "add_tags", "tags": ["alpha"]}],
         comment={"body_template": "#{{ ticket.id }} {{ ticket.subject }}, {{ agent.name }}",
                  "public": True},
     )  # fmt: skip
@@ -57,7 +58,7 @@ async def test_several_macros_apply_in_order_with_one_joined_comment(client, dat
     assert preview.json()["comment"] == {"body": expected_body, "public": True, "locale": "de"}
     result = preview.json()["ticket"]
     assert result["priority"] == "urgent"  # the later macro wins
-    assert result["tags"] == ["billing"]
+    assert result["tags"] == ["billing", "alpha"]  # as written: one macro after another
     assert result["group_id"] == group["id"]
     assert result["cc_user_ids"] == [agent["id"]]
     assert result["status_category"] == "open"  # an agent's public reply opens a new ticket

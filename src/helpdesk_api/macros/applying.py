@@ -27,7 +27,7 @@ from helpdesk_api.automation.applying import (
     write_planned,
 )
 from helpdesk_api.automation.facts import TicketFacts
-from helpdesk_api.automation.fields import UpdateType
+from helpdesk_api.automation.fields import Field, UpdateType
 from helpdesk_api.automation.reaction import load_facts
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
@@ -135,9 +135,16 @@ async def plan_macros(
     return Plan(macros, rules, applier, references, comment)
 
 
-def _tags_after(current: Sequence[str], after: frozenset[str]) -> list[str]:
-    # The order ``write_planned`` leaves them in: kept ones in place, new ones sorted.
-    return [t for t in current if t in after] + sorted(after - set(current))
+def _tags_after(current: Sequence[str], planned: Plan) -> list[str]:
+    # In the order ``write_planned`` leaves them, one tag change after another: kept tags
+    # in place, each change's new ones sorted after them.
+    tags = list(current)
+    for _, accepted in planned.applier.accepted:
+        for change in accepted:
+            if change.field is Field.tags:
+                after: frozenset[str] = change.after
+                tags = [t for t in tags if t in after] + sorted(after - set(tags))
+    return tags
 
 
 async def _copied(session: AsyncSession, ticket_id: int) -> list[int]:
@@ -172,7 +179,7 @@ async def preview(session: AsyncSession, ticket: Ticket, planned: Plan) -> Macro
             type=facts.type,
             group_id=facts.group_id,
             assignee_id=facts.assignee_id,
-            tags=_tags_after(ticket.tags, facts.tags),
+            tags=_tags_after(ticket.tags, planned),
             cc_user_ids=sorted(set(await _copied(session, ticket.id)) | added),
         ),
         comment=planned.comment,
