@@ -16,6 +16,7 @@ from helpdesk_api.kb.public_router import router as public_kb_router
 from helpdesk_api.kb.router import router as kb_router
 from helpdesk_api.kb.translations_router import router as kb_translations_router
 from helpdesk_api.links.router import router as links_router
+from helpdesk_api.macros.router import router as macros_router
 from helpdesk_api.mail.channels_router import router as email_channels_router
 from helpdesk_api.mail.router import router as mail_router
 from helpdesk_api.merging.router import router as merging_router
@@ -48,6 +49,7 @@ v1_routers = [
     sla_router,
     triggers_router,
     automations_router,
+    macros_router,
     event_catalogue_router,
     events_router,
     webhooks_router,

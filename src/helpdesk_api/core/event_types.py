@@ -69,5 +69,8 @@ class EventType(StrEnum):
     article_translation_deleted = "article.translation_deleted"
     satisfaction_rated = "satisfaction.rated"
     satisfaction_changed = "satisfaction.changed"
+    macro_created = "macro.created"
+    macro_updated = "macro.updated"
+    macro_deleted = "macro.deleted"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

@@ -111,6 +111,13 @@ CATALOGUE: dict[EventType, EventSpec] = {
         p.AutomationUpdated,
     ),
     T.automation_deleted: EventSpec("An automation was deleted.", p.AutomationDeleted),
+    T.macro_created: EventSpec("A macro was created.", p.MacroCreated),
+    T.macro_updated: EventSpec(
+        "A macro changed (its wording, actions, visibility or whether it is active); not "
+        "when it is applied.",
+        p.MacroUpdated,
+    ),
+    T.macro_deleted: EventSpec("A macro was deleted.", p.MacroDeleted),
     T.webhook_created: EventSpec("A webhook endpoint was registered.", p.WebhookCreated),
     T.webhook_updated: EventSpec("A webhook endpoint changed.", p.WebhookUpdated),
     T.webhook_secret_rotated: EventSpec("A webhook's signing secret was rotated.", p.WebhookRef),

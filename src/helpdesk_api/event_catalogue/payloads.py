@@ -14,6 +14,7 @@ from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.automation.automations_schemas import AutomationRead
 from helpdesk_api.automation.schemas import TriggerRead
 from helpdesk_api.groups.schemas import GroupRead
+from helpdesk_api.macros.schemas import MacroRead
 from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
 from helpdesk_api.models import CcKind, LinkKind, RoutingMode, SlaMetric, StatusCategory
 from helpdesk_api.notifications.schemas import NotificationTemplateRead
@@ -148,6 +149,19 @@ class AutomationUpdated(Payload):
 
 class AutomationDeleted(Payload):
     automation: AutomationRead
+
+
+class MacroCreated(Payload):
+    macro: MacroRead
+
+
+class MacroUpdated(Payload):
+    macro_id: int
+    changes: Changes
+
+
+class MacroDeleted(Payload):
+    macro: MacroRead
 
 
 class FiredTriggerRef(Payload):

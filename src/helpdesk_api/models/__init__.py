@@ -21,6 +21,7 @@ from helpdesk_api.models.kb import (
     TranslationStatus,
 )
 from helpdesk_api.models.login_throttle import LoginThrottle
+from helpdesk_api.models.macro import Macro, MacroVisibility
 from helpdesk_api.models.mail import (
     EmailChannel,
     ImapSecurity,
@@ -106,6 +107,8 @@ __all__ = [
     "Level",
     "LinkKind",
     "LoginThrottle",
+    "Macro",
+    "MacroVisibility",
     "NotificationTemplate",
     "Organization",
     "OutboundEmail",

@@ -80,6 +80,7 @@ class Via(StrEnum):
     links = "links"  # one reply to a ticket and every ticket linked to it
     routing = "routing"  # a group's routing assigned the ticket
     satisfaction = "satisfaction"  # the requester's rating, and what a bad one reopened
+    macro = "macro"  # an agent applied macros (the actor is the agent)
 
 
 def _in(column: str, values: type[StrEnum]) -> str:
