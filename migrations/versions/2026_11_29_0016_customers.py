@@ -107,9 +107,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_satisfaction_ratings")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_satisfaction_ratings_token_hash")),
-        sa.UniqueConstraint(
-            "ticket_id", "solved_at", name="uq_satisfaction_ratings_ticket_cycle"
-        ),
+        sa.UniqueConstraint("ticket_id", "solved_at", name="uq_satisfaction_ratings_ticket_cycle"),
     )
     for name, columns in RATING_INDEXES.items():
         op.create_index(name, "satisfaction_ratings", columns, postgresql_where=RATED)

@@ -38,21 +38,27 @@ def upgrade() -> None:
         sa.Column("group_id", sa.BigInteger(), nullable=True),
         sa.Column("owner_id", sa.BigInteger(), nullable=True),
         sa.Column(
-            "actions", postgresql.JSONB(astext_type=sa.Text()), server_default="[]",
+            "actions",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default="[]",
             nullable=False,
-        ),  # fmt: skip
+        ),
         sa.Column("comment", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("usage_count", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_by_id", sa.BigInteger(), nullable=True),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.now(),
             nullable=False,
-        ),  # fmt: skip
+        ),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.now(),
             nullable=False,
-        ),  # fmt: skip
+        ),
         sa.Column("version", sa.BigInteger(), server_default="1", nullable=False),
         sa.CheckConstraint(
             "visibility IN ('personal', 'group', 'shared')", name=op.f("ck_macros_visibility")
@@ -64,17 +70,23 @@ def upgrade() -> None:
             "(visibility = 'personal') = (owner_id IS NOT NULL)", name=op.f("ck_macros_owner_id")
         ),
         sa.ForeignKeyConstraint(
-            ["group_id"], ["groups.id"], name=op.f("fk_macros_group_id_groups"),
+            ["group_id"],
+            ["groups.id"],
+            name=op.f("fk_macros_group_id_groups"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"], name=op.f("fk_macros_owner_id_users"),
+            ["owner_id"],
+            ["users.id"],
+            name=op.f("fk_macros_owner_id_users"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_macros_created_by_id_users"),
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_macros_created_by_id_users"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_macros")),
     )
     op.create_index(
@@ -89,10 +101,16 @@ def upgrade() -> None:
         "ix_macros_usage_count_id", "macros", [sa.text("usage_count DESC"), sa.text("id DESC")]
     )
     op.create_index(
-        "ix_macros_owner_id", "macros", ["owner_id"], postgresql_where=sa.text("owner_id IS NOT NULL")
+        "ix_macros_owner_id",
+        "macros",
+        ["owner_id"],
+        postgresql_where=sa.text("owner_id IS NOT NULL"),
     )
     op.create_index(
-        "ix_macros_group_id", "macros", ["group_id"], postgresql_where=sa.text("group_id IS NOT NULL")
+        "ix_macros_group_id",
+        "macros",
+        ["group_id"],
+        postgresql_where=sa.text("group_id IS NOT NULL"),
     )
 
 
