@@ -43,7 +43,8 @@ _USER_COLUMNS = (
     "users.name, users.role, users.is_active, users.password_hash, users.ticket_access, "
     "users.locale, users.time_zone, users.notification_settings, users.notes, "
     "users.organization_id, users.tags, users.skills, users.availability, "
-    "users.availability_changed_at, users.version, users.id, users.created_at, users.updated_at"
+    "users.availability_changed_at, users.version, users.external_id, users.id, "
+    "users.created_at, users.updated_at"
 )
 USER_BY_IDENTITY_SQL = (
     f"SELECT {_USER_COLUMNS} FROM users JOIN user_identities ON user_identities.user_id = users.id "
@@ -72,7 +73,8 @@ TICKET_COLUMNS = {
     "updated_at": TS, "status_changed_at": TS,
     "solved_at": TS, "first_agent_reply_at": TS, "last_public_comment_at": TS,
     "last_requester_reply_at": TS, "last_agent_reply_at": TS,
-    "comment_count": "BIGINT", "sla_next_breach_at": TS, "version": "BIGINT",
+    "comment_count": "BIGINT", "satisfaction_score": "VARCHAR", "sla_next_breach_at": TS,
+    "version": "BIGINT",
     "merged_into_id": "BIGINT",
 }  # fmt: skip
 # Deferred in the mapper (only the automation sweep reads them): an INSERT names them and an
@@ -241,6 +243,7 @@ def ticket_json(
         "solved_at": ts(t["solved_at"]),
         "first_agent_reply_at": ts(t["first_agent_reply_at"]),
         "merged_into_id": t["merged_into_id"],
+        "satisfaction_score": t["satisfaction_score"],
         "expected_first_reply_at": ts(expected_first_reply_at),
         "view": "staff",
     }

@@ -89,7 +89,7 @@ async def create_ticket(
             "updated_at": now, "status_changed_at": now,
             "solved_at": None, "first_agent_reply_at": None, "last_public_comment_at": now,
             "last_requester_reply_at": None, "last_agent_reply_at": None, "comment_count": 1,
-            "sla_next_breach_at": None, "version": 1,
+            "satisfaction_score": None, "sla_next_breach_at": None, "version": 1,
             "merged_into_id": None,
         }  # fmt: skip
         row = await conn.fetchrow(INSERT_TICKET_SQL, *t.values(), None, None)
