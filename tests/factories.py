@@ -1,5 +1,6 @@
 """Small helpers that create things through the HTTP API, as a client would."""
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -56,3 +57,19 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert "Traceback" not in response.text
     assert "sqlalchemy" not in response.text.lower()
     return body
+
+
+async def feed_once_visible(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The feed page at ``path`` once it holds an event (up to 10 s). The feed shows an event
+    only when every older transaction on the server has ended, and the parallel suite keeps
+    some open; ask a reader who may see it first, then assert what others see."""
+    for _ in range(100):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        data: list[dict[str, Any]] = response.json()["data"]
+        if data:
+            return data
+        await asyncio.sleep(0.1)
+    return data

@@ -2,7 +2,7 @@ import asyncpg
 import pytest
 
 from helpdesk_api.core.db import to_libpq_url
-from tests.factories import ADMIN, assert_problem, make_user_with_token
+from tests.factories import ADMIN, assert_problem, feed_once_visible, make_user_with_token
 from tests.kb.helpers import make_article, make_section
 
 
@@ -137,8 +137,8 @@ async def test_translations_keep_revisions_flag_outdated_and_restore(client, dat
     # Staff-only events: every staff member reads them in the feed (customers have no feed,
     # and their stream carries only their tickets' events: tests/events/test_stream.py).
     _, light_agent = await make_user_with_token(client, role="light_agent")
-    feed = await client.get("/v1/events?type=article.published", headers=light_agent)
-    assert [e["data"]["locale"] for e in feed.json()["data"]] == ["en"]
+    feed = await feed_once_visible(client, "/v1/events?type=article.published", light_agent)
+    assert [e["data"]["locale"] for e in feed] == ["en"]
 
 
 async def test_bad_content_is_refused_whole(client):
