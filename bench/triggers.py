@@ -341,7 +341,8 @@ def attribute(
         run_load(spec, watched, url)
         sampler.wait(timeout=args.duration + 60)
         summary = pyspy.summarize(raw)
-        raw.unlink(missing_ok=True)
+        if not args.keep_pyspy:
+            raw.unlink(missing_ok=True)
         share = summary["inclusive_cpu_pct_by_step"].get("TriggerReaction.__call__", 0.0)
         shares[scenario] = share
         log(f"{label:<13} {scenario:<14} trigger reaction {share} % of the service's CPU")
@@ -374,6 +375,9 @@ def _arguments() -> argparse.Namespace:
         "--no-pyspy", action="store_true", help="skip the windows that attribute CPU to triggers"
     )
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument(
+        "--keep-pyspy", action="store_true", help="keep the raw py-spy stacks for a diff"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args()
 

@@ -217,3 +217,29 @@ def test_any_conditions_close_the_gate_only_when_none_needs_a_query() -> None:
     # The requester's tags are read later: the placeholder (none) must not close the gate.
     read_later = trigger(urgent, vip)
     assert read_later.may_match(facts(priority="normal", subject="Hello"))
+
+
+def test_a_route_pauses_the_run_and_the_resumed_run_fires_the_others_once():
+    route = trigger(1, {"all": [c("tags", "includes_any", ["vip"])]}, [{"action": "route"}])
+    tag = trigger(2, {"all": [c("priority", "is", "normal")]}, add_tag("seen"))
+
+    def engine(start: TicketFacts, **options: Any) -> EngineResult:
+        current = [start]
+
+        def apply(_: CompiledTrigger, planned: list[PlannedChange]) -> TicketFacts:
+            current[0] = apply_planned(current[0], planned)
+            return current[0]
+
+        return run_triggers([route, tag], lambda: current[0], apply, **options)
+
+    paused = engine(facts(tags=["vip"]), pause_on_route=True)
+    assert paused.paused
+    assert fired(paused) == [1]
+    routed = facts(tags=["vip"], assignee_id=7)
+    resumed = engine(routed, already_fired={1}, pause_on_route=True)
+    assert not resumed.paused
+    assert fired(resumed) == [2]
+    # Without the pause the route is only planned, and the run goes on without its agent.
+    whole = engine(facts(tags=["vip"]))
+    assert not whole.paused
+    assert fired(whole) == [1, 2]

@@ -129,6 +129,14 @@ async def test_changing_a_trigger_bumps_the_version_and_the_next_change_sees_it(
     ticket = await make_ticket(client, subject="another outage")
     assert (await get_ticket(client, ticket["id"]))["priority"] == "high"
 
+    # A change none of the cached triggers could match still asks for the version.
+    fax = {
+        "conditions": {"all": [{"field": "subject", "operator": "contains_words", "value": "fax"}]},
+        "actions": [{"action": "add_tags", "tags": ["fax"]}],
+    }
+    await add_trigger(database_url, "Faxes", fax, 2)
+    assert (await make_ticket(client, subject="fax broken"))["tags"] == ["fax"]
+
 
 async def test_the_cache_compiles_once_per_version(database_url):
     trigger_id = await add_trigger(database_url, "Outages", OUTAGE_IS_URGENT, 1)

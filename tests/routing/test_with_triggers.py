@@ -12,12 +12,13 @@ from tests.tickets.factories import audits
 ON_CREATE = {"all": [{"field": "update_type", "operator": "is", "value": "created"}]}
 
 
-async def _add_trigger(database_url, actions):
+async def _add_trigger(database_url, actions, conditions=ON_CREATE, position=1, title="On create"):
     engine, sessionmaker = connect(database_url, pool_size=1, max_overflow=0)
     try:
         async with sessionmaker() as session:
-            rule = TriggerRule.model_validate({"conditions": ON_CREATE, "actions": actions})
-            session.add(Trigger(title="On create", position=1, rule=rule.model_dump(mode="json")))
+            rule = TriggerRule.model_validate({"conditions": conditions, "actions": actions})
+            trigger = Trigger(title=title, position=position, rule=rule.model_dump(mode="json"))
+            session.add(trigger)
             await session.flush()
             await bump_version(session)
             await session.commit()
@@ -53,3 +54,31 @@ async def test_a_trigger_that_assigns_leaves_routing_nothing_to_do(client, datab
     ticket = await new_ticket(client, group)
     assert ticket["assignee_id"] == b
     assert [x["via"] for x in await audits(client, ticket["id"])] == ["api", "trigger"]
+
+
+async def test_triggers_see_the_agent_a_trigger_routed_to(client, database_url):
+    a, _ = await make_agent(client)
+    group = await routed_group(client, "round_robin", a)
+    assigned_a = {"all": [{"field": "assignee_id", "operator": "is", "value": a}]}
+    vip = {"all": [{"field": "tags", "operator": "includes_any", "value": ["vip"]}]}
+    # Before and after the routing trigger: the run resumes from the top once it has routed.
+    await _add_trigger(database_url, [{"action": "add_tags", "tags": ["seen-before"]}],
+                       assigned_a, position=1, title="Sees it first")  # fmt: skip
+    await _add_trigger(database_url, [{"action": "route", "group_id": group}], vip,
+                       position=2, title="VIPs are routed")  # fmt: skip
+    await _add_trigger(database_url, [{"action": "add_tags", "tags": ["seen-after"]}],
+                       assigned_a, position=3, title="Sees it after")  # fmt: skip
+
+    ticket = await new_ticket(client, None, tags=["vip"])
+
+    assert ticket["assignee_id"] == a
+    assert ticket["group_id"] == group
+    assert sorted(ticket["tags"]) == ["seen-after", "seen-before", "vip"]
+    by_trigger = [x for x in await audits(client, ticket["id"]) if x["via"] == "trigger"]
+    assert len(by_trigger) == 1  # one follow-up round, each trigger's changes after its note
+    named = [c["to"]["title"] for c in by_trigger[0]["changes"] if c["field"] == "trigger"]
+    assert named == ["VIPs are routed", "Sees it first", "Sees it after"]
+    # A ticket no routing trigger meets stays as it came.
+    plain = await new_ticket(client, None)
+    assert plain["assignee_id"] is None
+    assert plain["tags"] == []

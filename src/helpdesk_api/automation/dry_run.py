@@ -18,8 +18,8 @@ from helpdesk_api.automation.applying import Applier, References, load_reference
 from helpdesk_api.automation.engine import CompiledTrigger, calendars_named, run_triggers
 from helpdesk_api.automation.explain import RuleExplanation, explain
 from helpdesk_api.automation.facts import TicketFacts
+from helpdesk_api.automation.facts_loading import load_facts, open_calendars
 from helpdesk_api.automation.fields import Field
-from helpdesk_api.automation.reaction import load_facts, open_calendars
 from helpdesk_api.automation.schemas import (
     ConditionResult,
     DryRunRequest,

@@ -10,7 +10,11 @@ raising, so the caller keeps what already fired and records ``trigger.loop_stopp
 
 The engine never touches the database: ``facts_of`` gives the facts and ``apply`` writes a
 trigger's planned changes and returns the facts after them (a dry run passes
-``actions.apply_planned``).
+``actions.apply_planned``). A ``route`` is the one change whose outcome the engine cannot
+know (routing picks the agent from the database): with ``pause_on_route`` the engine stops
+right after a trigger that routes (``paused``), the caller writes and routes, and calls it
+again with the routed facts and ``already_fired``, so the next pass, from the top, sees the
+agent routing chose, as it sees any other trigger's change.
 """
 
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Attribute
 
-from helpdesk_api.automation.actions import Action, PlannedChange, plan
+from helpdesk_api.automation.actions import Action, AddCc, ChangeKind, PlannedChange, plan
 from helpdesk_api.automation.conditions import (
     CompiledCondition,
     CompiledConditions,
@@ -63,10 +67,17 @@ class CompiledTrigger:
 
     def may_match(self, facts: TicketFacts) -> bool:
         """False only when it cannot match: ``facts`` may hold placeholders for
-        ``LOADED_FIELDS``, which neither gate reads."""
-        return all(c.test(facts) for c in self.gate) and (
-            not self.any_gate or any(c.test(facts) for c in self.any_gate)
-        )
+        ``LOADED_FIELDS``, which neither gate reads. Every change asks it of every trigger:
+        plain loops, no generator per call."""
+        for condition in self.gate:
+            if not condition.test(facts):
+                return False
+        if not self.any_gate:
+            return True
+        for condition in self.any_gate:  # noqa: SIM110 (no generator per call)
+            if condition.test(facts):
+                return True
+        return False
 
 
 def compile_trigger(*, id: int, position: int, title: str, rule: TriggerRule) -> CompiledTrigger:
@@ -98,6 +109,31 @@ def calendars_named(triggers: Iterable[CompiledTrigger]) -> frozenset[int]:
 
 
 @dataclass(frozen=True, slots=True)
+class FactsNeeds:
+    """Which of the loaded facts some rule reads; the others stay empty."""
+
+    requester: bool = True  # requester_tags, requester_locale
+    organization: bool = True  # organization_tags
+    comment: bool = True  # comment_text
+    ccs: bool = True  # cc_user_ids, which ``add_cc`` reads to tell a no-op
+
+
+def needs_of(triggers: Iterable[CompiledTrigger]) -> FactsNeeds:
+    """What ``triggers`` read, over every condition (a later pass evaluates them all)."""
+    fields: set[Field] = set()
+    copies = False
+    for trigger in triggers:
+        fields.update(c.condition.field for c in (*trigger.conditions.all, *trigger.conditions.any))
+        copies = copies or any(isinstance(a, AddCc) for a in trigger.actions)
+    return FactsNeeds(
+        requester=bool(fields & {Field.requester_tags, Field.requester_locale}),
+        organization=Field.organization_tags in fields,
+        comment=Field.comment_text in fields,
+        ccs=copies,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class FiredTrigger:
     trigger: CompiledTrigger
     planned: tuple[PlannedChange, ...]  # empty when every action was a no-op
@@ -109,6 +145,7 @@ class EngineResult:
     facts: TicketFacts | None  # as the last trigger left them; None: no triggers, no facts
     passes: int
     loop_stopped: bool  # hit ``max_passes``: record ``trigger.loop_stopped``
+    paused: bool = False  # stopped after a trigger that routes (``pause_on_route``)
 
 
 Apply = Callable[[CompiledTrigger, list[PlannedChange]], TicketFacts]
@@ -120,16 +157,23 @@ def run_triggers(
     apply: Apply,
     max_passes: int = MAX_PASSES,
     first_pass: Collection[int] | None = None,
+    *,
+    already_fired: Collection[int] = (),
+    pause_on_route: bool = False,
 ) -> EngineResult:
     """Fire ``triggers`` for one change. ``apply`` is called for every trigger that fires,
     with its planned changes (perhaps none but effects), and returns the facts after them.
 
     ``first_pass``: the ids of the triggers that ``may_match`` the change as it came in;
     the others cannot match before a trigger changes the ticket, so the first pass skips
-    them. Later passes, on changed facts, look at every trigger."""
+    them. Later passes, on changed facts, look at every trigger.
+    ``already_fired``: triggers that fired earlier in this change (before a pause); they
+    do not fire again. ``pause_on_route``: stop after a trigger whose route was planned,
+    so the caller can route and resume (the first pass of the resumed run is a new pass
+    from the top, as after any change)."""
     ordered = sorted(triggers, key=lambda t: (t.position, t.id))
     fired: list[FiredTrigger] = []
-    fired_ids: set[int] = set()
+    fired_ids: set[int] = set(already_fired)
     if not ordered:
         # No facts needed: a desk without triggers pays for no queries.
         return EngineResult(fired=(), facts=None, passes=0, loop_stopped=False)
@@ -151,6 +195,8 @@ def run_triggers(
             fired_ids.add(trigger.id)
             fired.append(FiredTrigger(trigger, tuple(planned)))
             facts = apply(trigger, planned)
+            if pause_on_route and any(p.kind is ChangeKind.route for p in planned):
+                return EngineResult(tuple(fired), facts, passes, loop_stopped=False, paused=True)
             if any(p.changes_ticket for p in planned):
                 restart = True
                 break

@@ -22,9 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.automation.engine import (
     CompiledTrigger,
+    FactsNeeds,
     TriggerRule,
     calendars_named,
     compile_trigger,
+    needs_of,
 )
 from helpdesk_api.models import Trigger, TriggerSetVersion
 
@@ -48,11 +50,11 @@ async def bump_version(session: AsyncSession) -> int:
 
 
 # Every ticket change asks: built once (building it cost more than running it).
-_CURRENT_VERSION = select(TriggerSetVersion.version).where(TriggerSetVersion.id == 1)
+CURRENT_VERSION = select(TriggerSetVersion.version).where(TriggerSetVersion.id == 1)
 
 
 async def current_version(session: AsyncSession) -> int:
-    version = await session.scalar(_CURRENT_VERSION)
+    version = await session.scalar(CURRENT_VERSION)
     if version is None:
         raise RuntimeError("trigger_set_versions has lost its row: run the migrations")
     return version
@@ -85,17 +87,29 @@ class TriggerCache:
     """The compiled active triggers of the last set version this process read."""
 
     def __init__(self) -> None:
-        self._version: int | None = None
+        self.version: int | None = None
         self._triggers: tuple[CompiledTrigger, ...] = ()
         # The business calendars those triggers name, so a change asks only about them.
         self.calendar_ids: frozenset[int] = frozenset()
+        # What of a change's facts they read beyond the change and the ticket row.
+        self.facts_needs = FactsNeeds()
         self.compilations = 0  # how many times a new version was compiled (for tests, metrics)
 
+    @property
+    def cached(self) -> tuple[CompiledTrigger, ...] | None:
+        """The set of the version read last, without asking if it is still current; None
+        before the first read."""
+        return None if self.version is None else self._triggers
+
     async def triggers(self, session: AsyncSession) -> tuple[CompiledTrigger, ...]:
-        version = await current_version(session)
-        if version != self._version:
+        return await self.at_version(session, await current_version(session))
+
+    async def at_version(self, session: AsyncSession, version: int) -> tuple[CompiledTrigger, ...]:
+        """The set of ``version`` (read in this transaction), compiled once per version."""
+        if version != self.version:
             triggers = await load_active(session)
-            self._version, self._triggers = version, triggers
+            self.version, self._triggers = version, triggers
             self.calendar_ids = calendars_named(triggers)
+            self.facts_needs = needs_of(triggers)
             self.compilations += 1
         return self._triggers

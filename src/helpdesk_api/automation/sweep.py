@@ -45,7 +45,7 @@ from helpdesk_api.automation.candidates import (
     candidates_query,
     compile_automation,
 )
-from helpdesk_api.automation.reaction import facts_of_change
+from helpdesk_api.automation.facts_loading import facts_of_change
 from helpdesk_api.automation.timing import AutomationRule
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.errors import ProblemError

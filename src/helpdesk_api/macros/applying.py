@@ -27,8 +27,8 @@ from helpdesk_api.automation.applying import (
     write_planned,
 )
 from helpdesk_api.automation.facts import TicketFacts
+from helpdesk_api.automation.facts_loading import load_facts
 from helpdesk_api.automation.fields import Field, UpdateType
-from helpdesk_api.automation.reaction import load_facts
 from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Conflict, InvalidInput
