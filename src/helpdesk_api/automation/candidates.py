@@ -139,6 +139,7 @@ _COLUMNS = {
     Field.requester_id: "requester_id",
     Field.organization_id: "organization_id",
     Field.priority: "priority",
+    Field.satisfaction: "satisfaction_score",
 }
 
 

@@ -27,7 +27,7 @@ from helpdesk_api.automation.fields import (
 )
 from helpdesk_api.core.errors import InvalidInput
 from helpdesk_api.core.tags import normalize_tag
-from helpdesk_api.models import Role, StatusCategory, Via
+from helpdesk_api.models import Role, SatisfactionScore, StatusCategory, Via
 from helpdesk_api.models.ticket import Priority, PriorityRank, TicketType
 
 Op = Operator
@@ -112,6 +112,7 @@ FIELD_SPECS: dict[Field, FieldSpec] = {
     Field.requester_locale: FieldSpec(
         frozenset({Op.is_, Op.is_not, Op.in_, Op.not_in}), _locale, nullable=True
     ),
+    Field.satisfaction: FieldSpec(_ENUM_OPS, _one_of(SatisfactionScore), nullable=True),
     Field.comment_present: FieldSpec(frozenset({Op.is_}), _boolean),
     Field.comment_public: FieldSpec(frozenset({Op.is_}), _boolean),
     Field.comment_text: FieldSpec(TEXT, _text),

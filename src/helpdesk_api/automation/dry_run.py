@@ -41,6 +41,7 @@ _SHOWN = (
     Field.group_id,
     Field.assignee_id,
     Field.tags,
+    Field.satisfaction,
 )
 
 

@@ -16,7 +16,8 @@ How the pipeline fills them (the ``Stage.automation`` reaction, a later step), f
 - ``via`` and ``actor_role`` from ``change.actor``;
 - the requester's tags and locale and the organisation's tags (query 2, one join);
 - ``sla_events``: set by the SLA worker when it runs triggers for a warning or a breach;
-- ``cc_user_ids``: the ticket's CCs, so ``add_cc`` can tell a no-op.
+- ``cc_user_ids``: the ticket's CCs, so ``add_cc`` can tell a no-op;
+- ``satisfaction``: the ticket's ``satisfaction_score`` (a rating is a change of it).
 """
 
 import unicodedata
@@ -42,6 +43,7 @@ _PLAIN_CHANGES = {
         Field.subject,
     )
 }
+_PLAIN_CHANGES["satisfaction_score"] = Field.satisfaction
 
 
 def words_of(text: str) -> tuple[str, ...]:
@@ -81,6 +83,7 @@ class TicketFacts:
     actor_role: str | None
     sla_events: frozenset[str]
     cc_user_ids: frozenset[int]
+    satisfaction: str | None = None
     # The business calendars (ids) whose hours the change happens in, of those rules name.
     open_calendars: frozenset[int] = frozenset()
     # Which fields this change changed (the writer's and every trigger's so far), and what
@@ -113,6 +116,7 @@ class TicketFacts:
         sla_events: Iterable[str] = (),
         open_calendars: Iterable[int] = (),
         cc_user_ids: Iterable[int] = (),
+        satisfaction: str | None = None,
         changes: Sequence[Mapping[str, Any]] = (),
     ) -> "TicketFacts":
         """Facts from plain values; ``changes`` is a ChangeSet's ``{field, from, to}`` list
@@ -155,6 +159,7 @@ class TicketFacts:
             sla_events=frozenset(sla_events),
             open_calendars=frozenset(open_calendars),
             cc_user_ids=frozenset(cc_user_ids),
+            satisfaction=satisfaction,
             changed=frozenset(changed),
             previous=MappingProxyType(previous),
         )

@@ -83,6 +83,7 @@ def at_a_glance(change: TicketChange) -> TicketFacts:
         subject=ticket.subject,
         actor_role=change.actor.role,
         sla_events=sla_events_of(changes.changes),
+        satisfaction=ticket.satisfaction_score,
         changes=changes.changes,
     )
 
@@ -294,6 +295,7 @@ async def _load(
         actor_role=actor_role,
         sla_events=sla_events,
         cc_user_ids=row.get("cc_ids") or (),
+        satisfaction=ticket.satisfaction_score,
         open_calendars=open_calendars,
         changes=changes,
     )

@@ -25,6 +25,8 @@ class Field(StrEnum):
     subject = "subject"
     actor_role = "actor_role"
     sla_event = "sla_event"
+    # The requester's rating of the current resolution: good, bad, or none yet.
+    satisfaction = "satisfaction"
     # ``is <calendar id>``: the change happens within that business calendar's hours.
     within_business_hours = "within_business_hours"
 
