@@ -31,6 +31,7 @@ from helpdesk_api.tickets.ccs_router import router as ccs_router
 from helpdesk_api.tickets.comments_router import router as comments_router
 from helpdesk_api.tickets.router import router as tickets_router
 from helpdesk_api.users.router import router as users_router
+from helpdesk_api.views.router import router as views_router
 from helpdesk_api.webhooks.router import router as webhooks_router
 
 v1_routers = [
@@ -50,6 +51,7 @@ v1_routers = [
     triggers_router,
     automations_router,
     macros_router,
+    views_router,
     event_catalogue_router,
     events_router,
     webhooks_router,

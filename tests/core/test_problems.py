@@ -12,8 +12,24 @@ async def test_unknown_route_is_a_404_problem(client):
     assert "/v1/nothing-here" in body["detail"]
 
 
-async def test_wrong_method_is_a_405_problem(client):
-    assert_problem(await client.put("/v1/me", headers=ADMIN), 405)
+async def test_wrong_method_is_a_405_problem_that_says_what_is_allowed(client):
+    response = await client.put("/v1/me", headers=ADMIN)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET"
+    templated = await client.put("/v1/tickets/5/comments", headers=ADMIN)
+    assert_problem(templated, 405)
+    assert templated.headers["allow"] == "GET, POST"
+    # A literal path beside a templated one (/v1/views/{view_id}) is its own resource: a
+    # method it lacks is a 405, not a bad id.
+    for method in ("PATCH", "DELETE", "POST"):
+        literal = await client.request(method, "/v1/views/counts?ids=1", headers=ADMIN)
+        assert_problem(literal, 405)
+        assert literal.headers["allow"] == "GET"
+    assert_problem(await client.patch("/v1/triggers/order", json={}, headers=ADMIN), 405)
+    # The most specific path wins: /links/reply over /links/{linked_id}.
+    reply = await client.delete("/v1/tickets/1/links/reply", headers=ADMIN)
+    assert_problem(reply, 405)
+    assert reply.headers["allow"] == "POST"
 
 
 async def test_missing_token_is_401_with_challenge(client):

@@ -133,6 +133,7 @@ def _categories(rule: AutomationRule) -> frozenset[str]:
 
 _COLUMNS = {
     Field.status_id: "status_id",
+    Field.status_category: "status_category",
     Field.type: "type",
     Field.group_id: "group_id",
     Field.assignee_id: "assignee_id",
@@ -143,9 +144,9 @@ _COLUMNS = {
 }
 
 
-def _ticket_filter(condition: Condition) -> ColumnElement[bool] | None:
-    """The SQL for one ``all`` ticket condition, when it maps to a column (None: checked in
-    Python only). Equal to the Python test, null included."""
+def ticket_filter(condition: Condition) -> ColumnElement[bool] | None:
+    """The SQL for one ticket condition, when it maps to a column (None: checked in Python
+    only). Equal to the Python test, null included. Saved views filter with it too."""
     field, op, value = condition.field, condition.operator, condition.value
     if field is Field.tags:
         tags = Ticket.tags
@@ -211,7 +212,7 @@ def candidates_query(
         if isinstance(condition, TimeCondition):
             filters.extend(_time_filter(condition, now))
         else:
-            pushed = _ticket_filter(condition)
+            pushed = ticket_filter(condition)
             if pushed is not None:
                 filters.append(pushed)
     if after is not None:

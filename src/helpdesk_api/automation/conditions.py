@@ -129,7 +129,7 @@ FIELD_SPECS: dict[Field, FieldSpec] = {
 }
 
 
-def _check_value(spec: FieldSpec, operator: Operator, value: Any) -> Any:
+def check_value(spec: FieldSpec, operator: Operator, value: Any) -> Any:
     if operator in NO_VALUE:
         if value is not None:
             raise ValueError(f"'{operator}' takes no value")
@@ -175,7 +175,7 @@ class Condition(BaseModel):
         field, operator = info.data.get("field"), info.data.get("operator")
         if field is None or operator is None:
             return value  # the field or operator error says what is wrong
-        return _check_value(FIELD_SPECS[field], operator, value)
+        return check_value(FIELD_SPECS[field], operator, value)
 
 
 class RuleConditions(BaseModel):

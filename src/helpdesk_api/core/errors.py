@@ -1,6 +1,7 @@
 """Domain errors and their one mapping to RFC 9457 problem+json documents."""
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -13,7 +14,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 logger = logging.getLogger("helpdesk_api.errors")
 
@@ -221,18 +221,40 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     return problem_response(request, status=exc.status_code, detail=detail, headers=headers)
 
 
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+
+
 def _allowed_methods(request: Request) -> list[str]:
-    # Starlette names only the first route that matched the path; each method is its own route.
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "__none__"})
-        if match is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    """What the document offers on this path (``Allow`` of a 405), from its most specific
+    matching paths: ``/v1/views/counts`` over ``/v1/views/{view_id}``, as routing prefers
+    it. Read from the OpenAPI document: FastAPI nests included routers in its own route
+    type, which a walk over ``app.router.routes`` no longer sees into."""
+    best: tuple[int, set[str]] | None = None
+    for template, item in request.app.openapi().get("paths", {}).items():
+        parts = re.split(r"\{[^/{}]+\}", template)
+        if not re.fullmatch("[^/]+".join(re.escape(part) for part in parts), request.url.path):
+            continue
+        methods = {method.upper() for method in item if method in _METHODS}
+        parameters = len(parts) - 1
+        if best is None or parameters < best[0]:
+            best = (parameters, methods)
+        elif parameters == best[0]:
+            best[1].update(methods)
+    return sorted(best[1]) if best else []
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    # A PATCH of /v1/views/counts reaches /v1/views/{view_id} only because the literal
+    # path has no PATCH: that is a 405, not a bad view_id.
+    allowed = _allowed_methods(request)
+    if allowed and request.method not in allowed:
+        return problem_response(
+            request,
+            status=405,
+            detail=f"{request.method} is not allowed on {request.url.path}.",
+            headers={"Allow": ", ".join(allowed)},
+        )
     errors = [
         {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type"))}
         for e in exc.errors()

@@ -72,5 +72,8 @@ class EventType(StrEnum):
     macro_created = "macro.created"
     macro_updated = "macro.updated"
     macro_deleted = "macro.deleted"
+    view_created = "view.created"
+    view_updated = "view.updated"
+    view_deleted = "view.deleted"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

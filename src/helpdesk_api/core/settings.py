@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Per user once a token has authenticated, per client address otherwise.
     rate_limit_per_minute: int = 6000
     rate_limit_burst: int = 600
+    # Saved views' badge counts: kept per view and caller this long, counted up to the cap.
+    view_count_ttl_seconds: float = Field(default=30.0, ge=0, le=3600)
+    view_count_cap: int = Field(default=10_000, ge=1, le=1_000_000)
     # The client address behind a reverse proxy: unset means the peer address is the client.
     # With a header (X-Forwarded-For, X-Real-IP, …), the client is the entry written by the
     # trusted_proxy_count-th proxy from the right; with trusted_proxies (addresses or CIDRs),

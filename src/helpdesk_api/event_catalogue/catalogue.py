@@ -118,6 +118,12 @@ CATALOGUE: dict[EventType, EventSpec] = {
         p.MacroUpdated,
     ),
     T.macro_deleted: EventSpec("A macro was deleted.", p.MacroDeleted),
+    T.view_created: EventSpec("A saved view was created.", p.ViewCreated),
+    T.view_updated: EventSpec(
+        "A saved view changed (its conditions, sort, columns, visibility or position).",
+        p.ViewUpdated,
+    ),
+    T.view_deleted: EventSpec("A saved view was deleted.", p.ViewDeleted),
     T.webhook_created: EventSpec("A webhook endpoint was registered.", p.WebhookCreated),
     T.webhook_updated: EventSpec("A webhook endpoint changed.", p.WebhookUpdated),
     T.webhook_secret_rotated: EventSpec("A webhook's signing secret was rotated.", p.WebhookRef),

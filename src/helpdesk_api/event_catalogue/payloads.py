@@ -26,6 +26,7 @@ from helpdesk_api.statuses.schemas import MatrixCell, StatusRead
 from helpdesk_api.tickets.comment_schemas import CommentRead
 from helpdesk_api.tickets.schemas import TicketRead
 from helpdesk_api.users.schemas import UserRead
+from helpdesk_api.views.schemas import ViewRead
 from helpdesk_api.webhooks.schemas import WebhookRead
 
 
@@ -162,6 +163,19 @@ class MacroUpdated(Payload):
 
 class MacroDeleted(Payload):
     macro: MacroRead
+
+
+class ViewCreated(Payload):
+    view: ViewRead
+
+
+class ViewUpdated(Payload):
+    view_id: int
+    changes: Changes
+
+
+class ViewDeleted(Payload):
+    view: ViewRead
 
 
 class FiredTriggerRef(Payload):

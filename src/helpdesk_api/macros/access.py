@@ -1,27 +1,18 @@
-"""Who sees and who manages which macro, as SQL and as checks.
-
-Agents see shared macros, their groups' and their own personal ones; admins see every
-shared and group macro and their own personal ones. Nobody sees another person's personal
-macro: it is a 404, so its existence does not leak. Admins manage shared and group macros;
-each agent (admins included) manages their own personal ones.
+"""Who sees and who manages which macro, as SQL and as checks: seeing as
+``access.sharing`` says; admins manage shared and group macros, each agent (admins
+included) their own personal ones.
 """
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, select
 
+from helpdesk_api.access.sharing import shared_with
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, NotFound
 from helpdesk_api.models import Macro, MacroVisibility
 
 
 def macro_visibility(principal: Principal) -> ColumnElement[bool]:
-    own = Macro.owner_id == principal.user_id
-    shared = Macro.visibility == MacroVisibility.shared
-    if principal.is_admin:
-        return or_(shared, Macro.visibility == MacroVisibility.group, own)
-    in_my_groups = and_(
-        Macro.visibility == MacroVisibility.group, Macro.group_id.in_(principal.group_ids)
-    )
-    return or_(shared, in_my_groups, own)
+    return shared_with(principal, Macro.visibility, Macro.group_id, Macro.owner_id)
 
 
 def visible_macros(principal: Principal) -> Select[Macro]:

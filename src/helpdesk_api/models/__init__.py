@@ -73,6 +73,7 @@ from helpdesk_api.models.user import (
     User,
     UserIdentity,
 )
+from helpdesk_api.models.view import View, ViewVisibility
 from helpdesk_api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery, WorkerCursor
 
 __all__ = [
@@ -143,6 +144,8 @@ __all__ = [
     "User",
     "UserIdentity",
     "Via",
+    "View",
+    "ViewVisibility",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -10,6 +10,13 @@ from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead, CommentText, Id
 from helpdesk_api.tickets.comments import NewComment, add_comment, copy_history, present_comments
 from helpdesk_api.tickets.lifecycle import set_priority, set_status
+from helpdesk_api.tickets.listing import (
+    SlaStatus,
+    TicketFilters,
+    TicketSort,
+    list_tickets,
+    sla_condition,
+)
 from helpdesk_api.tickets.opening import OpenedTicket, TicketDraft, open_ticket
 from helpdesk_api.tickets.pipeline import (
     SESSION_KEY,
@@ -20,8 +27,12 @@ from helpdesk_api.tickets.pipeline import (
     TicketPipeline,
     commit_change,
 )
-from helpdesk_api.tickets.representation import present_to_staff, remember_expected_first_reply
-from helpdesk_api.tickets.schemas import TicketRead, TicketUpdate
+from helpdesk_api.tickets.representation import (
+    present,
+    present_to_staff,
+    remember_expected_first_reply,
+)
+from helpdesk_api.tickets.schemas import TicketPage, TicketRead, TicketUpdate
 from helpdesk_api.tickets.service import apply_update, get_visible_ticket
 from helpdesk_api.tickets.tagging import adjust_tag_counts
 
@@ -35,12 +46,16 @@ __all__ = [
     "Id",
     "NewComment",
     "OpenedTicket",
+    "SlaStatus",
     "Stage",
     "StagedReaction",
     "TicketChange",
     "TicketDraft",
+    "TicketFilters",
+    "TicketPage",
     "TicketPipeline",
     "TicketRead",
+    "TicketSort",
     "TicketUpdate",
     "add_ccs",
     "add_comment",
@@ -49,10 +64,13 @@ __all__ = [
     "commit_change",
     "copy_history",
     "get_visible_ticket",
+    "list_tickets",
     "open_ticket",
+    "present",
     "present_comments",
     "present_to_staff",
     "remember_expected_first_reply",
     "set_priority",
     "set_status",
+    "sla_condition",
 ]

@@ -1,11 +1,23 @@
 """Ticket lists: filters, sorts and full-text search, shaped for indexes at millions of rows."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Row, Select, any_, bindparam, func, select, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.access.visibility import search_document, visible_tickets
@@ -105,7 +117,7 @@ def check_sort(principal: Principal, sort: "TicketSort") -> None:
         raise Forbidden(f"Only staff may sort by {sort.value.lstrip('-')}.")
 
 
-def _sla_condition(status: SlaStatus, now: datetime) -> Any:
+def sla_condition(status: SlaStatus, now: datetime) -> Any:
     if status == SlaStatus.breached:
         return Ticket.sla_next_breach_at <= now
     at_risk = select(TicketSlaMetric.ticket_id).where(
@@ -147,7 +159,7 @@ def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
     if filters.q:
         conditions.append(_search_condition(filters.q, principal))
     if filters.sla_status is not None and filters.now is not None:
-        conditions.append(_sla_condition(filters.sla_status, filters.now))
+        conditions.append(sla_condition(filters.sla_status, filters.now))
     return statement.where(*conditions)
 
 
@@ -189,7 +201,10 @@ async def list_tickets(
     sort: TicketSort,
     limit: int,
     cursor: str | None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[Row[Any]], str | None]:
+    """A page of the tickets ``principal`` may see that match ``filters`` and ``where`` (a
+    saved view's conditions)."""
     check_sort(principal, sort)
     descending = sort.value.startswith("-")
     column, value = _SORT_COLUMNS[sort.value.lstrip("-")]
@@ -197,8 +212,10 @@ async def list_tickets(
         SortKey(column, value, descending=descending),
         SortKey(Ticket.id, lambda t: t.id, descending=descending),
     ]
-    statement = filtered(principal, filters).with_only_columns(
-        *_PAGE_COLUMNS, EXPECTED_FIRST_REPLY_AT
+    statement = (
+        filtered(principal, filters)
+        .where(*where)
+        .with_only_columns(*_PAGE_COLUMNS, EXPECTED_FIRST_REPLY_AT)
     )
     if filters.q:
         statement = statement.where(*await _search_bounds(session, principal, filters.q))

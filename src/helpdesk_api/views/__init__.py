@@ -1,0 +1,1 @@
+"""Saved views: agents' ticket lists with conditions, sort and columns, and badge counts."""
