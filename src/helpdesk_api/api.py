@@ -31,6 +31,7 @@ from helpdesk_api.tickets.ccs_router import router as ccs_router
 from helpdesk_api.tickets.comments_router import router as comments_router
 from helpdesk_api.tickets.router import router as tickets_router
 from helpdesk_api.users.router import router as users_router
+from helpdesk_api.webform.router import router as webform_router
 from helpdesk_api.webhooks.router import router as webhooks_router
 
 v1_routers = [
@@ -61,6 +62,7 @@ v1_routers = [
     public_kb_router,
     satisfaction_router,
     customers_router,
+    webform_router,
 ]
 
 

@@ -73,6 +73,7 @@ from helpdesk_api.models.user import (
     User,
     UserIdentity,
 )
+from helpdesk_api.models.webform import WebFormSubmission
 from helpdesk_api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery, WorkerCursor
 
 __all__ = [
@@ -143,6 +144,7 @@ __all__ = [
     "User",
     "UserIdentity",
     "Via",
+    "WebFormSubmission",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",
