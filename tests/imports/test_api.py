@@ -154,6 +154,7 @@ async def test_a_bad_ticket_refuses_the_whole_batch(client, database_url):
         ({"tickets": [good, ticket("bad-4", requester={})]}, None),
         ({"tickets": [good, ticket("bad-5", comments=[])]}, None),
         ({"tickets": [good, ticket("bad-6", created_at="2024-03-01T09:00:00")]}, None),
+        ({"tickets": [good, ticket("old", created_at="0001-01-01T00:00:00+01:00")]}, None),
         ({"tickets": [good, ticket("bad-7", status="archived")]}, None),
         ({"tickets": [good, ticket("bad-8", tags=["a b c" * 100])]}, None),
         ({"tickets": [good, ticket("bad-9", assignee="x")]}, None),

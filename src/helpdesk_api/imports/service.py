@@ -13,7 +13,7 @@ caller's one transaction writes nothing.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +41,9 @@ from helpdesk_api.statuses.service import default_status
 from helpdesk_api.tickets import adjust_tag_counts
 
 _DONE = (StatusCategory.solved, StatusCategory.closed)
+# Older times are typos (year 0024 for 2024), and the earliest ones would not even convert
+# to UTC on their way into the database.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def import_tickets(
@@ -98,6 +101,10 @@ def _check_batch(tickets: Sequence[ImportTicket], *, now: datetime, loc: Loc) ->
         seen.add(ticket.external_id)
         if ticket.created_at > now:
             raise _in_future((*at, "created_at"))
+        if ticket.created_at < EARLIEST:
+            raise InvalidInput(
+                "The time is before 1970: a typo?", loc=(*at, "created_at"), type="too_old"
+            )
         for number, comment in enumerate(ticket.comments):
             where = (*at, "comments", number, "created_at")
             if comment.created_at > now:
