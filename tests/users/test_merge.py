@@ -33,6 +33,7 @@ async def test_merge_folds_identities_tickets_ccs_and_organisation(client):
         (copied["id"], source["id"]),
         (copied["id"], target["id"]),
         (target_ticket["id"], source["id"]),
+        (own["id"], target["id"]),
     ]:
         added = await client.put(f"/v1/tickets/{ticket_id}/ccs/{user_id}", headers=ADMIN)
         assert added.status_code in (200, 201, 204), added.text
@@ -68,8 +69,9 @@ async def test_merge_folds_identities_tickets_ccs_and_organisation(client):
     assert {t["id"] for t in mine} >= {own["id"], target_ticket["id"]}
     ccs = (await client.get(f"/v1/tickets/{copied['id']}/ccs", headers=ADMIN)).json()["data"]
     assert [c["user_id"] for c in ccs] == [target["id"]]
-    target_ccs = (await client.get(f"/v1/tickets/{target_ticket['id']}/ccs", headers=ADMIN)).json()
-    assert target_ccs["data"] == []
+    for ticket_id in (target_ticket["id"], own["id"]):
+        requested = (await client.get(f"/v1/tickets/{ticket_id}/ccs", headers=ADMIN)).json()
+        assert requested["data"] == []
 
     loser = (await client.get(f"/v1/users/{source['id']}", headers=ADMIN)).json()
     assert (loser["is_active"], loser["identities"], loser["external_id"]) == (False, [], None)

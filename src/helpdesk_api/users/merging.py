@@ -92,7 +92,7 @@ async def merge_users(
     if identity_ids:
         target_changes.append({"field": "identities", "from": None, "to": identity_ids})
     ticket_ids = await _move_tickets(session, principal, target.id, source.id, now=now)
-    await _move_ccs(session, target.id, source.id)
+    await _move_ccs(session, target.id, source.id, ticket_ids)
 
     external_id = source.external_id
     if external_id and not target.external_id:
@@ -209,7 +209,16 @@ async def _move_tickets(
     return ticket_ids
 
 
-async def _move_ccs(session: AsyncSession, target_id: int, source_id: int) -> None:
+async def _move_ccs(
+    session: AsyncSession, target_id: int, source_id: int, moved_ticket_ids: list[int]
+) -> None:
+    # The target copied on a ticket it now requests: the requester needs no CC.
+    if moved_ticket_ids:
+        await session.execute(
+            delete(TicketCc).where(
+                TicketCc.user_id == target_id, TicketCc.ticket_id.in_(moved_ticket_ids)
+            )
+        )
     # Where the target is already copied, or is the requester, the source's CC would repeat it.
     already = select(TicketCc.ticket_id).where(TicketCc.user_id == target_id)
     requested = select(Ticket.id).where(Ticket.requester_id == target_id)
