@@ -12,6 +12,7 @@ from helpdesk_api.event_catalogue.router import router as event_catalogue_router
 from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
+from helpdesk_api.imports.router import router as imports_router
 from helpdesk_api.kb.public_router import router as public_kb_router
 from helpdesk_api.kb.router import router as kb_router
 from helpdesk_api.kb.translations_router import router as kb_translations_router
@@ -32,6 +33,7 @@ from helpdesk_api.tickets.comments_router import router as comments_router
 from helpdesk_api.tickets.router import router as tickets_router
 from helpdesk_api.users.router import router as users_router
 from helpdesk_api.views.router import router as views_router
+from helpdesk_api.webform.router import router as webform_router
 from helpdesk_api.webhooks.router import router as webhooks_router
 
 v1_routers = [
@@ -63,6 +65,8 @@ v1_routers = [
     public_kb_router,
     satisfaction_router,
     customers_router,
+    webform_router,
+    imports_router,
 ]
 
 

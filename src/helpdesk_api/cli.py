@@ -1,4 +1,4 @@
-"""The helpdesk-api command: serve, worker, smtp, migrate, create-admin, openapi."""
+"""The helpdesk-api command: serve, worker, smtp, migrate, create-admin, import, openapi."""
 
 import asyncio
 import json
@@ -6,11 +6,14 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.assembly import connect, worker_jobs
@@ -20,12 +23,16 @@ from helpdesk_api.core.errors import ProblemError
 from helpdesk_api.core.logging import configure_logging
 from helpdesk_api.core.metrics import multiprocess_dir
 from helpdesk_api.core.settings import Settings, get_settings
+from helpdesk_api.imports.batches import Outcome, import_parsed
+from helpdesk_api.imports.csv_rows import CsvLayoutError, ParsedFile, parse
 from helpdesk_api.mail.smtp_listener import ListenerConfigError, run_smtp
 from helpdesk_api.main import create_app
 from helpdesk_api.users.bootstrap import bootstrap, create_admin
 from helpdesk_api.worker.runner import run_worker
 
 app = typer.Typer(help="helpdesk-api: an API-first help desk backend.", no_args_is_help=True)
+import_app = typer.Typer(help="Import history from another help desk.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 T = TypeVar("T")
 OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -170,6 +177,58 @@ def create_admin_command(
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(1) from exc
     typer.echo(token)
+
+
+async def _import_parsed(settings: Settings, url: str, parsed: ParsedFile) -> Outcome:
+    engine, sessionmaker = connect(url, settings=settings, pool_size=1, max_overflow=0)
+    # Progress on stderr: stdout keeps the report, for scripts.
+    progress = Progress(
+        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )  # fmt: skip
+    try:
+        with progress:
+            task = progress.add_task("tickets", total=len(parsed.tickets))
+            return await import_parsed(
+                sessionmaker,
+                parsed.tickets,
+                now=datetime.now(UTC),
+                advance=lambda n: progress.advance(task, n),
+            )
+    finally:
+        await engine.dispose()
+
+
+@import_app.command("csv")
+def import_csv(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A UTF-8 CSV file")],
+) -> None:
+    """Import tickets from a spreadsheet: one row per comment, grouped into tickets by
+    external_id (columns: external_id, subject, created_at, requester_email, body; optional
+    requester_name, requester_external_id, status, priority, type, channel, tags,
+    author_email, author_name, author_external_id, public, comment_created_at).
+
+    Tickets already imported (by external_id) are left as they are. A ticket with a bad row
+    is left out whole, each bad row reported by line; the good tickets are imported and the
+    exit status is 1. A file that cannot be read as a whole imports nothing (exit 2)."""
+    settings = get_settings()
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            parsed = parse(handle)
+    except (CsvLayoutError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: {file}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    with _Database(settings) as url:
+        outcome = asyncio.run(_import_parsed(settings, url, parsed))
+    errors = sorted(parsed.errors + outcome.errors)
+    for line, message in errors:
+        typer.echo(f"{file}:{line}: {message}", err=True)
+    typer.echo(
+        f"{outcome.created} tickets imported, {outcome.existing} already there, "
+        f"{len({line for line, _ in errors})} rows left out"
+    )
+    if errors:
+        raise typer.Exit(1)
 
 
 def _openapi_text() -> str:

@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/v1/attachments": settings.max_attachment_bytes,
             # Raw inbound messages, attachments and all.
             "/v1/email-channels": settings.smtp_max_message_bytes,
+            # A web form's request with its files, base64-encoded in the JSON.
+            "/v1/public/requests": settings.web_form_max_body_bytes,
         },
     )
     if settings.cors_origins:

@@ -22,6 +22,7 @@ class EventType(StrEnum):
     sla_breached = "sla.breached"
     user_created = "user.created"
     user_updated = "user.updated"
+    user_merged = "user.merged"
     organization_created = "organization.created"
     organization_updated = "organization.updated"
     organization_deleted = "organization.deleted"

@@ -78,6 +78,24 @@ class Settings(BaseSettings):
     # Knowledge base: new votes one client address may cast per hour (votes changed or
     # repeated are not counted).
     kb_votes_per_address_per_hour: int = Field(default=60, ge=1)
+    # The public web form (POST /v1/public/requests). Requests one client address may send
+    # an hour (accepted or caught as spam); the largest body (JSON with base64 attachments)
+    # and how many files one request may carry.
+    web_form_requests_per_address_per_hour: int = Field(default=10, ge=1)
+    web_form_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    web_form_max_attachments: int = Field(default=5, ge=0, le=20)
+    # With a secret, every request must carry a signed form token from
+    # GET /v1/public/requests/form-token, spent once, at least min_age and at most max_age
+    # seconds old (a form filled in faster than a person can is a script).
+    web_form_secret: str | None = Field(default=None, min_length=16)
+    web_form_token_max_age_seconds: int = Field(default=7200, ge=60)
+    web_form_token_min_age_seconds: int = Field(default=0, ge=0)
+    # A CAPTCHA check: the siteverify URL of reCAPTCHA, hCaptcha, Turnstile or anything that
+    # answers their protocol (a form POST of secret, response and remoteip answered with
+    # JSON {"success": true|false}). Unset: no CAPTCHA.
+    web_form_captcha_verify_url: str | None = None
+    web_form_captcha_secret: str | None = None
+    web_form_captcha_timeout_seconds: float = Field(default=5.0, gt=0)
     sla_warning_fraction: float = Field(default=0.75, gt=0, le=1)  # sla.warning at this share
 
     # Worker and webhooks
@@ -154,6 +172,13 @@ class Settings(BaseSettings):
             not value.startswith(("https://", "http://")) or "{token}" not in value
         ):
             raise ValueError("must be an http(s) URL with {token} where the rating token goes")
+        return value
+
+    @field_validator("web_form_captcha_verify_url")
+    @classmethod
+    def _verify_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
         return value
 
     @field_validator("notification_portal_url", "notification_agent_url")

@@ -60,6 +60,11 @@ CATALOGUE: dict[EventType, EventSpec] = {
     T.user_updated: EventSpec(
         "A user changed (profile, role, identities, password).", p.UserUpdated
     ),
+    T.user_merged: EventSpec(
+        "A customer (`source_id`) was folded into another (`user_id`): its identities, "
+        "tickets and CCs moved; the source is deactivated and its tokens revoked.",
+        p.UserMerged,
+    ),
     T.organization_created: EventSpec("An organisation was created.", p.OrganizationCreated),
     T.organization_updated: EventSpec("An organisation changed.", p.OrganizationUpdated),
     T.organization_deleted: EventSpec("An organisation was deleted.", p.OrganizationDeleted),

@@ -229,6 +229,13 @@ class UserUpdated(Payload):
     changes: Changes
 
 
+class UserMerged(Payload):
+    user_id: int = Field(description="The customer that remains.")
+    source_id: int = Field(description="The customer folded into it, now inactive.")
+    identity_ids: list[int] = Field(description="The identities that moved.")
+    ticket_ids: list[int] = Field(description="The tickets whose requester changed.")
+
+
 class OrganizationCreated(Payload):
     organization: OrganizationRead
 

@@ -74,6 +74,7 @@ from helpdesk_api.models.user import (
     UserIdentity,
 )
 from helpdesk_api.models.view import View, ViewVisibility
+from helpdesk_api.models.webform import WebFormSubmission
 from helpdesk_api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery, WorkerCursor
 
 __all__ = [
@@ -146,6 +147,7 @@ __all__ = [
     "Via",
     "View",
     "ViewVisibility",
+    "WebFormSubmission",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -81,6 +81,7 @@ class Via(StrEnum):
     routing = "routing"  # a group's routing assigned the ticket
     satisfaction = "satisfaction"  # the requester's rating, and what a bad one reopened
     macro = "macro"  # an agent applied macros (the actor is the agent)
+    imported = "import"  # history brought from another help desk (helpdesk_api.imports)
 
 
 def _in(column: str, values: type[StrEnum]) -> str:

@@ -16,6 +16,7 @@ from helpdesk_api.users import (
     audits,
     editing,
     identity_changes,
+    merging,
     search,
     service,
     tokens,
@@ -29,6 +30,7 @@ from helpdesk_api.users.schemas import (
     TokenCreated,
     TokenPage,
     UserCreate,
+    UserMergeRequest,
     UserPage,
     UserRead,
     UserUpdate,
@@ -192,6 +194,32 @@ async def anonymize_user(
     Staff are refused (`409`). Recorded in the user's audits; repeating it changes nothing."""
     user = await service.USERS.get_for_write(session, user_id, if_match)
     return service.to_read(await anonymise.anonymise_user(session, principal, user, now=now))
+
+
+@router.post("/{user_id}/merge", dependencies=[Idempotent])
+async def merge_user(
+    user_id: UserId,
+    data: UserMergeRequest,
+    session: DB,
+    principal: Agent,
+    response: Response,
+    now: Now,
+    if_match: IfMatch = None,
+) -> UserRead:
+    """Folds the customer `source_id` into this one (admins and agents), in one transaction:
+    its identities (the target's stay primary), tickets (requester; each audited, no
+    notifications or rules), CCs, comments and uploads, and its organisation and
+    external id when this user has none. The source is deactivated and its tokens stop
+    working. `422` merging a user into itself or an unknown source; `409` when either is
+    staff or inactive (anonymised, already merged), or both have an external id. Recorded
+    as `user.merged` and in both users' audits. If-Match applies to this (the target) user."""
+    if if_match is not None:
+        service.USERS.check_if_match(if_match, await service.get_user(session, user_id))
+    outcome = await merging.merge_users(
+        session, principal, target_id=user_id, source_id=data.source_id, now=now
+    )
+    service.USERS.set_etag(response, outcome.user)
+    return service.to_read(outcome.user)
 
 
 @router.get("/{user_id}/audits")

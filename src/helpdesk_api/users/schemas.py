@@ -46,6 +46,12 @@ AVAILABILITY = (
 )
 
 
+class UserMergeRequest(StrictModel):
+    source_id: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)] = Field(
+        description="The customer folded into this one (the path's user), who is then deactivated."
+    )
+
+
 class IdentityCreate(StrictModel):
     kind: IdentityKind
     value: Annotated[str, Field(min_length=1, max_length=320)]

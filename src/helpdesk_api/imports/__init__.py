@@ -1,0 +1,1 @@
+"""Importing history from another help desk: tickets with their conversations, as they were."""
