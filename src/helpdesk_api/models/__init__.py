@@ -7,6 +7,15 @@ from helpdesk_api.models.automation import (
     TriggerSetVersion,
 )
 from helpdesk_api.models.base import Base
+from helpdesk_api.models.channel import (
+    AlertGroup,
+    ChannelConversation,
+    ChannelDelivery,
+    ChannelKind,
+    ChannelMessage,
+    DeliveryTarget,
+    MessagingChannel,
+)
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
@@ -78,6 +87,7 @@ from helpdesk_api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
 __all__ = [
     "ASSIGNABLE_ROLES",
     "STAFF_ROLES",
+    "AlertGroup",
     "ApiToken",
     "ArticleVisibility",
     "Attachment",
@@ -88,6 +98,11 @@ __all__ = [
     "BusinessCalendar",
     "CcKind",
     "Channel",
+    "ChannelConversation",
+    "ChannelDelivery",
+    "ChannelKind",
+    "ChannelMessage",
+    "DeliveryTarget",
     "EmailChannel",
     "Event",
     "Group",
@@ -109,6 +124,7 @@ __all__ = [
     "LoginThrottle",
     "Macro",
     "MacroVisibility",
+    "MessagingChannel",
     "NotificationTemplate",
     "Organization",
     "OutboundEmail",
