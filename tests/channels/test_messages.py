@@ -36,10 +36,12 @@ async def test_a_senders_messages_make_one_conversation_and_replays_change_nothi
     )  # fmt: skip
     assert first.status_code == 201, first.text
     result = first.json()
-    assert result["outcome"] == "new_ticket" and result["duplicate"] is False
+    assert result["outcome"] == "new_ticket"
+    assert result["duplicate"] is False
     ticket = await _ticket(client, result["ticket_id"])
     assert ticket["subject"] == "My parcel is late"
-    assert ticket["channel"] == "social" and ticket["group_id"] == group.json()["id"]
+    assert ticket["channel"] == "social"
+    assert ticket["group_id"] == group.json()["id"]
     customer = await client.get(f"/v1/users/{result['user_id']}/identities", headers=ADMIN)
     assert [(i["kind"], i["value"]) for i in customer.json()] == [("whatsapp", "+393331234567")]
 
