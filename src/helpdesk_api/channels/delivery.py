@@ -1,6 +1,8 @@
 """Worker job: send channels' replies, at least once, with retries, as webhooks are sent.
 
-A reply is claimed with a lease in a short transaction, sent outside any transaction, and its
+A conversation's replies go out one at a time, in the order they were written: a reply
+waits while an earlier one of its ticket is unfinished (retrying), so a customer never reads
+them out of order. A reply is claimed with a lease in a short transaction, sent outside any transaction, and its
 outcome written in another; a worker killed mid-send lets the lease expire and another sends
 the same bytes under the same ``webhook-id``. Webhook targets are signed with the webhooks'
 own signing (Standard Webhooks) and checked against the same SSRF rules; the retry schedule is
@@ -45,6 +47,10 @@ _CLAIM = text(
             WHERE d2.status IN ('pending', 'delivering')
               AND d2.next_attempt_at <= now()
               AND (d2.claimed_until IS NULL OR d2.claimed_until < now())
+              AND NOT EXISTS (
+                  SELECT 1 FROM channel_deliveries e
+                   WHERE e.ticket_id = d2.ticket_id AND e.id < d2.id
+                     AND e.status IN ('pending', 'delivering'))
             ORDER BY d2.next_attempt_at, d2.id
             LIMIT :limit
               FOR UPDATE OF d2 SKIP LOCKED)
@@ -93,11 +99,8 @@ class ChannelDeliveryJob:
         self, sessionmaker: async_sessionmaker[AsyncSession], now: datetime
     ) -> float | None:
         claimed = await self._claim(sessionmaker)
-        # One conversation's replies in order; conversations side by side.
-        by_ticket: dict[int, list[Claimed]] = {}
-        for item in claimed:
-            by_ticket.setdefault(item.ticket_id, []).append(item)
-        await asyncio.gather(*(self._deliver_in_order(sessionmaker, g) for g in by_ticket.values()))
+        # At most one reply per conversation is claimed: conversations go side by side.
+        await asyncio.gather(*(self._deliver(sessionmaker, item) for item in claimed))
         if len(claimed) == self.settings.worker_concurrency:
             return 0.0
         return await self._seconds_until_due(sessionmaker)
@@ -140,15 +143,12 @@ class ChannelDeliveryJob:
             return None
         return max((due - datetime.now(UTC)).total_seconds(), 0.05)
 
-    async def _deliver_in_order(
-        self, sessionmaker: async_sessionmaker[AsyncSession], items: list[Claimed]
-    ) -> None:
-        for item in items:
-            try:
-                outcome = await self._send(item)
-                await self._record(sessionmaker, item, outcome)
-            except Exception:  # the lease expires and another attempt follows
-                logger.exception("channel delivery failed to record", extra={"id": item.id})
+    async def _deliver(self, sessionmaker: async_sessionmaker[AsyncSession], item: Claimed) -> None:
+        try:
+            outcome = await self._send(item)
+            await self._record(sessionmaker, item, outcome)
+        except Exception:  # the lease expires and another attempt follows
+            logger.exception("channel delivery failed to record", extra={"id": item.id})
 
     async def _send(self, item: Claimed) -> Outcome:
         try:
