@@ -38,8 +38,11 @@ class BotApi:
             if method != "sendMessage":
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
             if not isinstance(body.get("text"), str) or not 1 <= len(body["text"]) <= 4096:
-                return 400, {"ok": False, "error_code": 400,
-                             "description": "Bad Request: message text is empty or too long"}  # fmt: skip
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message text is empty or too long",
+                }
             self.next_message_id += 1
             message = {
                 "message_id": self.next_message_id,
