@@ -2,13 +2,13 @@
 
 A conversation's replies go out one at a time, in the order they were written: a reply
 waits while an earlier one of its ticket is unfinished (retrying), so a customer never reads
-them out of order. A reply is claimed with a lease in a short transaction, sent outside
-any transaction, and its outcome written in another; a worker killed mid-send lets the lease expire and another sends
-the same bytes under the same ``webhook-id``. Webhook targets are signed with the webhooks'
-own signing (Standard Webhooks) and checked against the same SSRF rules; the retry schedule is
-the webhooks' (``webhook_retry_schedule``). Telegram targets go to the Bot API's
-``sendMessage``; its ``retry_after`` is honoured, and a refusal that cannot change (a chat
-that does not exist, a bot blocked by the user) fails at once.
+them out of order. A reply is claimed with a lease in a short transaction, sent outside any
+transaction, and its outcome written in another; a worker killed mid-send lets the lease
+expire and another sends the same bytes under the same ``webhook-id``. Webhook targets are
+signed with the webhooks' own signing (Standard Webhooks) and checked against the same SSRF
+rules; the retry schedule is the webhooks' (``webhook_retry_schedule``). Telegram targets go
+to the Bot API's ``sendMessage``; its ``retry_after`` is honoured, and a refusal that cannot
+change (a chat that does not exist, a bot blocked by the user) fails at once.
 """
 
 import asyncio
