@@ -95,7 +95,7 @@ clean:
 # Options pass through, e.g. `make bench BENCH_ARGS="--workers 4 --concurrency 16"`.
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-mail bench-triggers
+.PHONY: bench bench-quick bench-mail bench-triggers bench-channels
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -115,3 +115,8 @@ bench-mail: $(VENV)/.installed-bench
 # the default trigger against 100 more, ~5 min.
 bench-triggers: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.triggers $(BENCH_ARGS)
+
+# Messaging channels (bench/README.md, "Channels"): messages and an alert storm against the
+# floor of their own recorded SQL, ~2 min at the defaults.
+bench-channels: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.channels $(BENCH_ARGS)
