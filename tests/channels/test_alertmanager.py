@@ -51,12 +51,18 @@ async def test_a_group_keeps_one_ticket_until_every_alert_is_resolved(client):
     assert again.json()["ticket_id"] != ticket_id
 
 
-async def test_resolution_may_be_left_to_people(client):
+async def test_resolution_may_be_left_to_people_and_a_worse_alert_raises_the_priority(client):
     channel = await make_channel(client, "alertmanager", alert_solve_when_resolved=False)
-    ticket_id = (await post(client, channel, notification("Cpu", [alert("c1")]))).json()[
-        "ticket_id"
-    ]
-    done = await post(client, channel, notification("Cpu", [alert("c1", "resolved")]))
+    common = {"commonLabels": {"alertname": "Cpu"}}
+    warning = alert("c1", severity="warning")
+    opened = await post(client, channel, notification("Cpu", [warning], **common))
+    ticket_id = opened.json()["ticket_id"]
+    assert (await _ticket(client, ticket_id))["priority"] == "normal"
+    worse = await post(client, channel, notification("Cpu", [warning, alert("c2")], **common))
+    assert worse.json()["outcome"] == "note"
+    assert (await _ticket(client, ticket_id))["priority"] == "urgent"
+    resolved = [alert("c1", "resolved"), alert("c2", "resolved")]
+    done = await post(client, channel, notification("Cpu", resolved, **common))
     assert done.json()["outcome"] == "note"
     assert (await _ticket(client, ticket_id))["status"]["category"] == "new"
 

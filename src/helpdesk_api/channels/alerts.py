@@ -45,6 +45,7 @@ from helpdesk_api.tickets import (
     add_comment,
     commit_change,
     open_ticket,
+    set_priority,
     set_status,
 )
 
@@ -213,6 +214,10 @@ async def receive_alerts(
         changes = ChangeSet()
         await add_comment(session, ticket, note, actor=actor, changes=changes, now=now)
         outcome = "note"
+        # A group that grew worse (a critical alert joined warnings) raises its ticket.
+        priority = priority_of(payload)
+        if _RANK[priority] > _RANK[Priority(ticket.priority)]:
+            set_priority(ticket, priority, changes)
         if firing == 0 and channel.alert_solve_when_resolved:
             solved = await default_status(session, StatusCategory.solved)
             set_status(ticket, solved, changes, now)

@@ -34,7 +34,10 @@ from helpdesk_api.models import IdentityKind, MessagingChannel
 router = APIRouter(prefix="/v1/channels", tags=["channels"], route_class=TransactionalRoute)
 
 _REPLAYED: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay: this external id was received before; the first result."},
+    200: {
+        "model": MessageResult,
+        "description": "A replay: this external id was received before; the first result.",
+    },
     201: {"description": "The message was received."},
 }
 
