@@ -150,7 +150,11 @@ async def relay_replies(session: AsyncSession, change: TicketChange) -> None:
         return
     if change.actor.role == Role.customer:
         return
-    conversation = await session.get(ChannelConversation, ticket.id)
+    # One statement, always sent (not the identity map's maybe): the bench's floors mirror it
+    # (bench/floor_sql.py, CONVERSATION_SQL).
+    conversation = await session.scalar(
+        select(ChannelConversation).where(ChannelConversation.ticket_id == ticket.id)
+    )
     if conversation is None:
         return
     channel = await session.scalar(
