@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= $(or $(HELPDESK_HOST),127.0.0.1)
 PORT ?= $(or $(HELPDESK_PORT),8000)
 
-.PHONY: run test lint typecheck pytest openapi install install-dev clean dovecot client-tools
+.PHONY: run test lint typecheck pytest openapi install install-dev clean dovecot alertmanager client-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ typecheck: install-dev
 
 # One process per core (at most four), each with its own PostgreSQL: the suite spends much of
 # its time waiting on real processes, so two cores run it in ~60 % of the serial time.
-pytest: install-dev dovecot client-tools
+pytest: install-dev dovecot alertmanager client-tools
 	$(BIN)/pytest -n auto --maxprocesses 4 --durations=15
 
 # The checks run side by side (the suite waits on PostgreSQL and real processes much of the
@@ -53,6 +53,17 @@ dovecot:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    dovecot-imapd >/dev/null && \
 	  { service dovecot stop >/dev/null 2>&1 || true; }; }
+
+# The Alertmanager channel's end-to-end test runs the real Alertmanager
+# (tests/channels/alertmanager_process.py): Debian's package, installed when missing (as root,
+# on Debian/Ubuntu); the distro's own service is stopped if apt started it.
+alertmanager:
+	@command -v prometheus-alertmanager >/dev/null 2>&1 || { \
+	  echo "installing prometheus-alertmanager for the Alertmanager channel's test"; \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    prometheus-alertmanager >/dev/null && \
+	  { service prometheus-alertmanager stop >/dev/null 2>&1 || true; }; }
 
 # The generated-client tests (tests/clients/) type-check a TypeScript client made by
 # openapi-typescript + openapi-fetch: the npm tools, at the exact versions of the committed
@@ -84,7 +95,7 @@ clean:
 # Options pass through, e.g. `make bench BENCH_ARGS="--workers 4 --concurrency 16"`.
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-mail bench-triggers
+.PHONY: bench bench-quick bench-mail bench-triggers bench-channels
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -104,3 +115,8 @@ bench-mail: $(VENV)/.installed-bench
 # the default trigger against 100 more, ~5 min.
 bench-triggers: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.triggers $(BENCH_ARGS)
+
+# Messaging channels (bench/README.md, "Channels"): messages and an alert storm against the
+# floor of their own recorded SQL, ~2 min at the defaults.
+bench-channels: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.channels $(BENCH_ARGS)

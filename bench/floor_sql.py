@@ -358,6 +358,26 @@ SENDING_MAILBOX_SQL = (
 )
 
 
+# helpdesk_api.channels.replies at Stage.channels: an agent's public reply on a ticket of a
+# conversation channel looks for the conversation, to send the reply back through it.
+CONVERSATION_CHANNELS = frozenset({"chat", "phone", "telegram", "social"})
+CONVERSATION_SQL = (
+    "SELECT channel_conversations.ticket_id, channel_conversations.channel_id, "
+    "channel_conversations.identity_kind, channel_conversations.identity_value, "
+    "channel_conversations.reply_to, channel_conversations.last_message_at "
+    "FROM channel_conversations WHERE channel_conversations.ticket_id = $1::BIGINT"
+)
+
+
+async def relay(r: Request, ticket: dict[str, Any]) -> None:
+    """The channels stage: the floors mirror a desk whose tickets are no channel's
+    conversation (the bench loads chat, phone, telegram and social tickets without one)."""
+    if ticket["channel"] not in CONVERSATION_CHANNELS:
+        return
+    if await r.conn.fetchrow(CONVERSATION_SQL, ticket["id"]) is not None:
+        raise RuntimeError("the floor mirrors tickets that are no channel's conversation")
+
+
 async def notify(r: Request, ticket_id: int) -> None:
     """helpdesk_api.notifications.reactions at Stage.notification, once it has decided that
     someone is told (an agent's public reply, a status that notifies the requester, a new

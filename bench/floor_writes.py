@@ -25,6 +25,7 @@ from bench.floor_sql import (
     insert_audit,
     insert_comment,
     notify,
+    relay,
     run_triggers,
     ticket_json,
 )
@@ -205,6 +206,8 @@ class _Change:
         notifying = moved is not None and (await r.status(t["status_id"]))["notify_requester"]
         if reply == "agent" or notifying:
             await notify(r, t["id"])
+        if reply == "agent":
+            await relay(r, t)
         status = await r.status(t["status_id"])
         if not self.expected_known:
             row = await r.conn.fetchrow(EXPECTED_REPLIES_SQL, FIRST_REPLY, t["id"])

@@ -7,7 +7,7 @@
   tickets", "Unassigned in my groups", "SLA at risk" and "Recently solved".
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-11-29 12:10:00.000000
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 # Written beside 0018–0021 (other branches); the merge re-points ``down_revision``.
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

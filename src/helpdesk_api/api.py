@@ -6,6 +6,7 @@ from helpdesk_api.attachments.router import router as attachments_router
 from helpdesk_api.auth.router import router as auth_router
 from helpdesk_api.automation.automations_router import router as automations_router
 from helpdesk_api.automation.router import router as triggers_router
+from helpdesk_api.channels.router import router as channels_router
 from helpdesk_api.core.errors import COMMON_RESPONSES
 from helpdesk_api.customers.router import router as customers_router
 from helpdesk_api.event_catalogue.router import router as event_catalogue_router
@@ -59,6 +60,7 @@ v1_routers = [
     webhooks_router,
     mail_router,
     email_channels_router,
+    channels_router,
     notification_templates_router,
     kb_router,
     kb_translations_router,

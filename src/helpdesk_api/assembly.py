@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from helpdesk_api.auth.throttle import purge_forgotten as purge_login_throttles
 from helpdesk_api.automation.reaction import TriggerReaction
 from helpdesk_api.automation.sweep import AutomationSweepJob
+from helpdesk_api.channels.delivery import ChannelDeliveryJob
+from helpdesk_api.channels.replies import relay_replies
 from helpdesk_api.core.db import create_engine, create_sessionmaker
 from helpdesk_api.core.idempotency import purge_expired_keys
 from helpdesk_api.core.settings import Settings, get_settings
@@ -35,6 +37,7 @@ def ticket_pipeline(settings: Settings) -> TicketPipeline:
             StagedReaction(Stage.sla, track_sla),
             StagedReaction(Stage.propagation, propagate_to_incidents),
             StagedReaction(Stage.notification, Notifier(settings)),
+            StagedReaction(Stage.channels, relay_replies),
         ]
     )
 
@@ -64,4 +67,5 @@ def worker_jobs(settings: Settings) -> dict[str, Job]:
         "automation-sweep": AutomationSweepJob(settings),
         "mail-outbox": OutboxJob(settings),
         "mail-imap": ImapPollJob(settings),
+        "channel-delivery": ChannelDeliveryJob(settings),
     }

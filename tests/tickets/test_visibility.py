@@ -261,3 +261,37 @@ async def test_the_email_path_never_carries_a_private_note(client, database_url)
         texts = [p.get_content() for p in mail.walk() if p.get_content_maintype() == "text"]
         assert any("We are on it." in t for t in texts)  # decoded: the check can fail
         assert all(SECRET not in t for t in texts)
+
+
+async def test_the_messaging_channel_path_never_carries_a_private_note(client, database_url):
+    """A channel's outbox is a path to the customer too: an agent's public reply on a Telegram
+    conversation is queued for sendMessage, a private note never is."""
+    channel = await client.post(
+        "/v1/channels",
+        json={"kind": "telegram", "name": "Bot", "telegram_bot_token": "1:visibility"},
+        headers=ADMIN,
+    )
+    assert channel.status_code == 201, channel.text
+    update = {
+        "update_id": 1,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 99, "type": "private"},
+                    "from": {"id": 99, "is_bot": False, "first_name": "C"}, "text": "Hi"},
+    }  # fmt: skip
+    received = await client.post(
+        f"/v1/channels/telegram/{channel.json()['id']}/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": channel.json()["secret"]},
+    )
+    ticket_id = received.json()["ticket_id"]
+    await comment(client, ticket_id, ADMIN, body=f"Note: {SECRET}", public=False)
+    await comment(client, ticket_id, ADMIN, body="We are on it.")
+    connection = await asyncpg.connect(database_url)
+    try:
+        payloads = await connection.fetch(
+            "SELECT payload FROM channel_deliveries WHERE ticket_id = $1", ticket_id
+        )
+    finally:
+        await connection.close()
+    assert [bytes(p["payload"]).decode() for p in payloads] == [
+        '{"chat_id":"99","text":"We are on it."}'
+    ]

@@ -74,10 +74,11 @@ def visible_comments(principal: Principal, ticket_id: int) -> Select[Any]:
 # Events about resources only admins may read (webhooks: their URLs carry credentials;
 # mailboxes and the mail that reached them: server names, senders, errors; rules: their
 # wording and routing are the admins', and agents may not read them through the API either;
-# macros and views: an agent's personal one is theirs alone, a 404 to other agents).
+# macros and views: an agent's personal one is theirs alone, a 404 to other agents; messaging
+# channels: their webhook URLs and bot settings).
 ADMIN_ONLY_EVENT_PREFIXES = (
     "webhook.", "email_channel.", "inbound_email.", "trigger.", "automation.", "macro.",
-    "view.",
+    "view.", "channel.",
 )  # fmt: skip
 # An upload not yet attached is its uploader's (and admins'), and so is the event telling it.
 UPLOAD_EVENT = "attachment.created"

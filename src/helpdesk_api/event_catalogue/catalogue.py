@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from helpdesk_api.core.event_types import EventType
+from helpdesk_api.event_catalogue import channel_payloads as ch
 from helpdesk_api.event_catalogue import kb_payloads as kb
 from helpdesk_api.event_catalogue import payloads as p
 
@@ -99,6 +100,23 @@ CATALOGUE: dict[EventType, EventSpec] = {
         "An inbound message could not be processed and was quarantined; an admin may retry "
         "or discard it (`/v1/email-channels/{id}/failed`).",
         p.InboundEmailFailed,
+    ),
+    T.channel_created: EventSpec("A messaging channel was added.", ch.ChannelCreated),
+    T.channel_updated: EventSpec("A messaging channel changed.", ch.ChannelUpdated),
+    T.channel_message_received: EventSpec(
+        "A message came in through a messaging channel (the API, Telegram) and joined its "
+        "sender's conversation or opened a ticket; a replayed external id records nothing.",
+        ch.ChannelMessageReceived,
+    ),
+    T.channel_alert_received: EventSpec(
+        "An Alertmanager notification opened its group's ticket, added a private note to it, "
+        "or solved it.",
+        ch.ChannelAlertReceived,
+    ),
+    T.channel_delivery_failed: EventSpec(
+        "A reply could not be delivered through its channel (refused for good, or retries ran "
+        "out); the customer did not receive it.",
+        ch.ChannelDeliveryFailed,
     ),
     T.trigger_created: EventSpec("A trigger was created.", p.TriggerCreated),
     T.trigger_updated: EventSpec(

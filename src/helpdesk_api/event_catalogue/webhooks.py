@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, create_model
 
+from helpdesk_api.channels.replies import REPLY_TYPE, ChannelReply
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.openapi import WebhookDoc
 from helpdesk_api.event_catalogue.catalogue import CATALOGUE
@@ -46,3 +47,5 @@ def document_webhooks(docs: list[WebhookDoc]) -> None:
         WebhookDoc(event_type.value, spec.description, message_model(event_type))
         for event_type, spec in CATALOGUE.items()
     )
+    # Not an event: what a messaging channel's webhook_url receives for each public reply.
+    docs.append(WebhookDoc(REPLY_TYPE, ChannelReply.__doc__ or REPLY_TYPE, ChannelReply))

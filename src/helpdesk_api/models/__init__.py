@@ -7,6 +7,15 @@ from helpdesk_api.models.automation import (
     TriggerSetVersion,
 )
 from helpdesk_api.models.base import Base
+from helpdesk_api.models.channel import (
+    AlertGroup,
+    ChannelConversation,
+    ChannelDelivery,
+    ChannelKind,
+    ChannelMessage,
+    DeliveryTarget,
+    MessagingChannel,
+)
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
@@ -80,6 +89,7 @@ from helpdesk_api.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
 __all__ = [
     "ASSIGNABLE_ROLES",
     "STAFF_ROLES",
+    "AlertGroup",
     "ApiToken",
     "ArticleVisibility",
     "Attachment",
@@ -90,6 +100,11 @@ __all__ = [
     "BusinessCalendar",
     "CcKind",
     "Channel",
+    "ChannelConversation",
+    "ChannelDelivery",
+    "ChannelKind",
+    "ChannelMessage",
+    "DeliveryTarget",
     "EmailChannel",
     "Event",
     "Group",
@@ -111,6 +126,7 @@ __all__ = [
     "LoginThrottle",
     "Macro",
     "MacroVisibility",
+    "MessagingChannel",
     "NotificationTemplate",
     "Organization",
     "OutboundEmail",

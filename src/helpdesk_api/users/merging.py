@@ -27,6 +27,7 @@ from helpdesk_api.core.events import record_event
 from helpdesk_api.core.resource import touch
 from helpdesk_api.models import (
     Attachment,
+    ChannelMessage,
     Role,
     Ticket,
     TicketAudit,
@@ -93,6 +94,10 @@ async def merge_users(
         target_changes.append({"field": "identities", "from": None, "to": identity_ids})
     ticket_ids = await _move_tickets(session, principal, target.id, source.id, now=now)
     await _move_ccs(session, target.id, source.id, ticket_ids)
+    # What a channel recorded of the sender follows them (their identities moved above).
+    await session.execute(
+        update(ChannelMessage).where(ChannelMessage.user_id == source.id).values(user_id=target.id)
+    )
 
     external_id = source.external_id
     if external_id and not target.external_id:

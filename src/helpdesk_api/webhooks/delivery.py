@@ -98,7 +98,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _pinned(url: str, address: str) -> tuple[str, str]:
+def pinned_url(url: str, address: str) -> tuple[str, str]:
     """The URL with its host replaced by the checked address, and the Host header to send."""
     parts = urlsplit(url)
     host = f"[{address}]" if ":" in address else address
@@ -178,7 +178,7 @@ class DeliveryJob:
             addresses = await resolve_destination(
                 item.url, allow_private=self.settings.webhook_allow_private
             )
-            url, host = _pinned(item.url, addresses[0])
+            url, host = pinned_url(item.url, addresses[0])
             timestamp = datetime.now(UTC)
             headers = {
                 "content-type": "application/json",
