@@ -142,3 +142,22 @@ async def test_only_the_channels_own_active_secret_is_accepted(client, database_
     assert_problem(await send(client, other, sender=("phone", "+3912345")), 409)
     assert staff["id"]
     assert await count(database_url, "SELECT count(*) FROM tickets") == 0
+
+
+async def test_a_merged_senders_messages_follow_them_and_the_conversation_goes_on(
+    client, database_url
+):
+    channel = await make_channel(client, "chat")
+    sender = ("external", "visitor-merge")
+    first = (await send(client, channel, "Hello", sender=sender)).json()
+    keeper = await make_user(client, role="customer")
+    merged = await client.post(
+        f"/v1/users/{keeper['id']}/merge", json={"source_id": first["user_id"]}, headers=ADMIN
+    )
+    assert merged.status_code == 200, merged.text
+    rows = "SELECT count(*) FROM channel_messages WHERE user_id = $1"
+    assert await count(database_url, rows, first["user_id"]) == 0
+    assert await count(database_url, rows, keeper["id"]) == 1
+    # The identity moved with them: the next message is the keeper's, in the same ticket.
+    again = (await send(client, channel, "Any news?", sender=sender)).json()
+    assert (again["user_id"], again["ticket_id"]) == (keeper["id"], first["ticket_id"])
