@@ -72,5 +72,10 @@ class EventType(StrEnum):
     macro_created = "macro.created"
     macro_updated = "macro.updated"
     macro_deleted = "macro.deleted"
+    product_created = "product.created"
+    product_updated = "product.updated"
+    asset_created = "asset.created"
+    asset_updated = "asset.updated"
+    asset_deleted = "asset.deleted"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

@@ -34,6 +34,7 @@ from helpdesk_api.models.mail import (
 )
 from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
+from helpdesk_api.models.product import Asset, Product
 from helpdesk_api.models.satisfaction import (
     SatisfactionRating,
     SatisfactionReason,
@@ -80,6 +81,7 @@ __all__ = [
     "STAFF_ROLES",
     "ApiToken",
     "ArticleVisibility",
+    "Asset",
     "Attachment",
     "Automation",
     "AutomationFiring",
@@ -116,6 +118,7 @@ __all__ = [
     "Priority",
     "PriorityMatrixCell",
     "PriorityRank",
+    "Product",
     "Role",
     "RoutingMode",
     "SatisfactionRating",
