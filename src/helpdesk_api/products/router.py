@@ -125,7 +125,8 @@ async def upsert_asset(
     return read
 
 
-@router.get("/users/{user_id}/assets/{asset_id}")
+# `:int` keeps `/assets/upsert` from reading as an asset id: other methods on it are then 405.
+@router.get("/users/{user_id}/assets/{asset_id:int}")
 async def get_asset(
     user_id: ResourceId, asset_id: ResourceId, session: DB, principal: Staff, response: Response
 ) -> AssetRead:
@@ -134,7 +135,7 @@ async def get_asset(
     return await assets.read_asset(session, asset)
 
 
-@router.patch("/users/{user_id}/assets/{asset_id}")
+@router.patch("/users/{user_id}/assets/{asset_id:int}")
 async def update_asset(
     user_id: ResourceId,
     asset_id: ResourceId,
@@ -151,7 +152,7 @@ async def update_asset(
     return read
 
 
-@router.delete("/users/{user_id}/assets/{asset_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/users/{user_id}/assets/{asset_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_asset(
     user_id: ResourceId,
     asset_id: ResourceId,
