@@ -23,6 +23,9 @@ MAX_ASSETS = 200
 MIN_CODE_LENGTH = 4
 MIN_NAME_LENGTH = 3
 MAX_SUGGESTIONS = 20
+# Customers name the device at the start; a long e-mail's quoted history and signatures would
+# only cost time (every owned asset's codes are searched for).
+MAX_TEXT = 20_000
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def _names(text: str, needle: str | None, minimum: int) -> bool:
 
 def rank(owned: list[Owned], text: str) -> list[Candidate]:
     """Every owned asset with what the text says of it, the most named first."""
-    lowered = text.lower()
+    lowered = text[:MAX_TEXT].lower()
     candidates = []
     for item in owned:
         reasons = []
