@@ -73,7 +73,8 @@ TICKET_COLUMNS = {
     "updated_at": TS, "status_changed_at": TS,
     "solved_at": TS, "first_agent_reply_at": TS, "last_public_comment_at": TS,
     "last_requester_reply_at": TS, "last_agent_reply_at": TS,
-    "comment_count": "BIGINT", "satisfaction_score": "VARCHAR", "sla_next_breach_at": TS,
+    "comment_count": "BIGINT", "satisfaction_score": "VARCHAR", "product_id": "BIGINT",
+    "asset_id": "BIGINT", "sla_next_breach_at": TS,
     "version": "BIGINT",
     "merged_into_id": "BIGINT",
 }  # fmt: skip
@@ -243,6 +244,8 @@ def ticket_json(
         "solved_at": ts(t["solved_at"]),
         "first_agent_reply_at": ts(t["first_agent_reply_at"]),
         "merged_into_id": t["merged_into_id"],
+        "product_id": t["product_id"],
+        "asset_id": t["asset_id"],
         "satisfaction_score": t["satisfaction_score"],
         "expected_first_reply_at": ts(expected_first_reply_at),
         "view": "staff",

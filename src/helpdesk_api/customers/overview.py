@@ -1,6 +1,6 @@
 """One customer's page in a fixed number of queries, whatever their history: the profile,
-counts per status category, two capped ticket lists, the rating summary and its latest
-ratings. Every ticket read goes through the caller's visibility."""
+counts per status category, two capped ticket lists, the assets owned, the rating summary
+and its latest ratings. Every ticket read goes through the caller's visibility."""
 
 from typing import Any
 
@@ -14,10 +14,12 @@ from helpdesk_api.customers.schemas import (
     CAP,
     CustomerOverview,
     OrganizationRef,
+    ProductsPart,
     SatisfactionPart,
     TicketsPart,
 )
 from helpdesk_api.models import (
+    Asset,
     Organization,
     Role,
     SatisfactionRating,
@@ -25,6 +27,8 @@ from helpdesk_api.models import (
     StatusCategory,
     Ticket,
 )
+from helpdesk_api.products.assets import assets_with_products
+from helpdesk_api.products.assets import to_read as asset_read
 from helpdesk_api.satisfaction.presenting import staff_rating
 from helpdesk_api.tickets import present_to_staff
 from helpdesk_api.users.service import get_user, to_read
@@ -87,7 +91,20 @@ async def customer_overview(
             recent=presented[len(open_tickets) :],
             more=f"/v1/tickets?requester_id={user_id}",
         ),
+        products=await _products(session, user_id),
         satisfaction=await _satisfaction(session, user_id, theirs),
+    )
+
+
+async def _products(session: AsyncSession, user_id: int) -> ProductsPart:
+    count = await session.scalar(select(func.count()).where(Asset.user_id == user_id))
+    latest = await session.execute(
+        assets_with_products(user_id).order_by(Asset.id.desc()).limit(CAP)
+    )
+    return ProductsPart(
+        count=count or 0,
+        assets=[asset_read(r.Asset, r.Product) for r in latest.all()],
+        more=f"/v1/users/{user_id}/assets",
     )
 
 

@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from helpdesk_api.models import StatusCategory
+from helpdesk_api.products.schemas import AssetRead
 from helpdesk_api.satisfaction.schemas import RatingRead
 from helpdesk_api.tickets import TicketRead
 from helpdesk_api.users.schemas import UserRead
@@ -35,6 +36,14 @@ class SatisfactionPart(BaseModel):
     more: str
 
 
+class ProductsPart(BaseModel):
+    count: int = Field(description="How many assets (products) the customer owns.")
+    assets: list[AssetRead] = Field(
+        description=f"The latest recorded first, each with its product; at most {CAP}."
+    )
+    more: str = Field(description="The full list: the customer's assets.")
+
+
 class CustomerOverview(BaseModel):
     """A customer at a glance. Each list is capped; `more` links the full list."""
 
@@ -45,4 +54,5 @@ class CustomerOverview(BaseModel):
         description="Their latest request or reply on a ticket the caller may see."
     )
     tickets: TicketsPart
+    products: ProductsPart
     satisfaction: SatisfactionPart

@@ -147,6 +147,15 @@ CATALOGUE: dict[EventType, EventSpec] = {
         p.ViewUpdated,
     ),
     T.view_deleted: EventSpec("A saved view was deleted.", p.ViewDeleted),
+    T.product_created: EventSpec("A product was added to the catalogue.", p.ProductCreated),
+    T.product_updated: EventSpec(
+        "A product changed (name, SKU, category, or whether it is active).", p.ProductUpdated
+    ),
+    T.asset_created: EventSpec(
+        "A customer's asset (a product they own) was recorded.", p.AssetEvent
+    ),
+    T.asset_updated: EventSpec("A customer's asset changed.", p.AssetUpdated),
+    T.asset_deleted: EventSpec("A customer's asset was removed.", p.AssetEvent),
     T.webhook_created: EventSpec("A webhook endpoint was registered.", p.WebhookCreated),
     T.webhook_updated: EventSpec("A webhook endpoint changed.", p.WebhookUpdated),
     T.webhook_secret_rotated: EventSpec("A webhook's signing secret was rotated.", p.WebhookRef),

@@ -19,6 +19,7 @@ from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
 from helpdesk_api.models import CcKind, LinkKind, RoutingMode, SlaMetric, StatusCategory
 from helpdesk_api.notifications.schemas import NotificationTemplateRead
 from helpdesk_api.organizations.schemas import OrganizationRead
+from helpdesk_api.products.schemas import AssetRead, ProductRead
 from helpdesk_api.routing import FailureReason
 from helpdesk_api.satisfaction.schemas import RatingRead
 from helpdesk_api.sla.schemas import CalendarRead, PolicyRead
@@ -176,6 +177,25 @@ class ViewUpdated(Payload):
 
 class ViewDeleted(Payload):
     view: ViewRead
+
+
+class ProductCreated(Payload):
+    product: ProductRead
+
+
+class ProductUpdated(Payload):
+    product_id: int
+    changes: Changes
+
+
+class AssetEvent(Payload):
+    asset: AssetRead
+
+
+class AssetUpdated(Payload):
+    asset_id: int
+    user_id: int = Field(description="The customer who owns the asset.")
+    changes: Changes
 
 
 class FiredTriggerRef(Payload):

@@ -43,6 +43,7 @@ from helpdesk_api.models.mail import (
 )
 from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
+from helpdesk_api.models.product import Asset, Product
 from helpdesk_api.models.satisfaction import (
     SatisfactionRating,
     SatisfactionReason,
@@ -92,6 +93,7 @@ __all__ = [
     "AlertGroup",
     "ApiToken",
     "ArticleVisibility",
+    "Asset",
     "Attachment",
     "Automation",
     "AutomationFiring",
@@ -134,6 +136,7 @@ __all__ = [
     "Priority",
     "PriorityMatrixCell",
     "PriorityRank",
+    "Product",
     "Role",
     "RoutingMode",
     "SatisfactionRating",

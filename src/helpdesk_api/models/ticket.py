@@ -82,6 +82,7 @@ class Via(StrEnum):
     satisfaction = "satisfaction"  # the requester's rating, and what a bad one reopened
     macro = "macro"  # an agent applied macros (the actor is the agent)
     imported = "import"  # history brought from another help desk (helpdesk_api.imports)
+    auto_match = "auto_match"  # intake matched the requester's product or asset
 
 
 def _in(column: str, values: type[StrEnum]) -> str:
@@ -110,6 +111,15 @@ class Ticket(IdMixin, Base):
         Index("ix_tickets_group_id_updated_at", "group_id", "updated_at", "id"),
         Index("ix_tickets_requester_id_updated_at", "requester_id", "updated_at", "id"),
         Index("ix_tickets_organization_id_updated_at", "organization_id", "updated_at", "id"),
+        # Partial: most tickets name no product, and the filter never asks for those.
+        Index(
+            "ix_tickets_product_id_updated_at",
+            "product_id",
+            "updated_at",
+            "id",
+            postgresql_where=text("product_id IS NOT NULL"),
+        ),
+        Index("ix_tickets_asset_id", "asset_id", postgresql_where=text("asset_id IS NOT NULL")),
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
         Index("ix_tickets_search_document", "search_document", postgresql_using="gin"),
         Index("ix_tickets_sla_next_breach_at_id", "sla_next_breach_at", "id"),
@@ -182,6 +192,10 @@ class Ticket(IdMixin, Base):
     # The requester's latest satisfaction rating ("good" or "bad"; satisfaction_ratings has
     # each cycle's), on the ticket so staff views and rules read it with the ticket.
     satisfaction_score: Mapped[str | None] = mapped_column(String(4))
+    # What the ticket is about (staff-set, or matched on intake): the product, and the
+    # requester's asset of it when known (its product is then the asset's).
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
     # The earliest breach_at of the ticket's running SLA clocks, kept by the sla domain in
     # the writing transaction, so queues sort and filter by urgency from an index.
     sla_next_breach_at: Mapped[datetime | None]

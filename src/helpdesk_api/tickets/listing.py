@@ -77,6 +77,7 @@ class TicketFilters:
     group_id: int | None = None
     requester_id: int | None = None
     organization_id: int | None = None
+    product_id: int | None = None
     tag: tuple[str, ...] = ()
     priority: list[Priority] | None = None
     type: TicketType | None = None
@@ -91,7 +92,7 @@ class TicketFilters:
 
     def staff_only(self) -> list[str]:
         names = ("assignee_id", "group_id", "tag", "priority", "status_id", "organization_id",
-                 "sla_status")  # fmt: skip
+                 "sla_status", "product_id")  # fmt: skip
         return [n for n in names if getattr(self, n) not in (None, (), [])]
 
 
@@ -139,7 +140,7 @@ def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
         conditions.append(Ticket.status_id == filters.status_id)
     if filters.assignee_id is not None:
         conditions.append(_assignee_condition(filters.assignee_id, principal))
-    for name in ("group_id", "requester_id", "organization_id", "type", "channel"):
+    for name in ("group_id", "requester_id", "organization_id", "product_id", "type", "channel"):
         value = getattr(filters, name)
         if value is not None:
             conditions.append(getattr(Ticket, name) == value)

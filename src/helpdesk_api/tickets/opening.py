@@ -27,6 +27,7 @@ from helpdesk_api.models import (
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comments import NewComment, add_comment
 from helpdesk_api.tickets.pipeline import commit_change
+from helpdesk_api.tickets.products import auto_match
 from helpdesk_api.tickets.tagging import adjust_tag_counts
 
 
@@ -50,6 +51,9 @@ class TicketDraft:
     required_skills: Sequence[str] = ()
     locale: str | None = None
     email_channel_id: int | None = None
+    # Checked by the writer (``products.resolve``); when neither is given, intake matches them.
+    product_id: int | None = None
+    asset_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class OpenedTicket:
 
 _NOTED_ON_CREATE = (
     "subject", "requester_id", "assignee_id", "group_id", "priority", "type", "channel",
-    "tags", "required_skills", "external_id", "locale",
+    "tags", "required_skills", "external_id", "locale", "product_id", "asset_id",
 )  # fmt: skip
 
 
@@ -90,6 +94,8 @@ async def open_ticket(
         external_id=draft.external_id,
         locale=draft.locale,
         email_channel_id=draft.email_channel_id,
+        product_id=draft.product_id,
+        asset_id=draft.asset_id,
         created_at=now,
         updated_at=now,
         status_changed_at=now,
@@ -121,4 +127,6 @@ async def open_ticket(
         is_first_comment=True,
     )
     await commit_change(session, ticket, changes, actor=actor, now=now, created=True)
+    if draft.product_id is None and draft.asset_id is None:
+        await auto_match(session, ticket, f"{ticket.subject}\n{comment.body}", now=now)
     return OpenedTicket(ticket, comment)

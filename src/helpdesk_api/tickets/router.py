@@ -13,7 +13,8 @@ from helpdesk_api.core.params import ResourceId, Timestamp
 from helpdesk_api.core.tags import normalize_tag
 from helpdesk_api.models import Channel, Priority, StatusCategory, Ticket, TicketAudit
 from helpdesk_api.models import TicketType as TicketTypeEnum
-from helpdesk_api.tickets import listing, service, similar, tagging
+from helpdesk_api.products.schemas import SuggestedProductList
+from helpdesk_api.tickets import listing, products, service, similar, tagging
 from helpdesk_api.tickets.listing import SlaStatus, TicketFilters, TicketSort
 from helpdesk_api.tickets.representation import present, present_one, present_to_staff
 from helpdesk_api.tickets.schemas import (
@@ -52,6 +53,9 @@ async def list_tickets(
     group_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     requester_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     organization_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    product_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Staff only: tickets about it.")
+    ] = None,
     tag: Annotated[
         list[str], Query(max_length=20, description="Repeatable; every tag must match.")
     ] = [],  # noqa: B006
@@ -97,6 +101,7 @@ async def list_tickets(
         group_id=group_id,
         requester_id=requester_id,
         organization_id=organization_id,
+        product_id=product_id,
         tag=tuple(tag),
         priority=priority,
         type=type,
@@ -221,3 +226,14 @@ async def list_similar_tickets(
             for ticket, s in zip(tickets, found, strict=True)
         ]
     )
+
+
+@router.get("/tickets/{ticket_id}/suggested-products")
+async def list_suggested_products(
+    ticket_id: ResourceId, session: DB, principal: Staff
+) -> SuggestedProductList:
+    """The requester's assets, best first: those whose serial number, order number or
+    product name the subject or first comment names (`reasons`), then the others (at most
+    20). Staff only. What intake matched by itself is on the ticket (`asset_id`)."""
+    ticket = await service.get_visible_ticket(session, principal, ticket_id)
+    return await products.suggest(session, ticket)

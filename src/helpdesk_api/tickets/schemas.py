@@ -30,6 +30,15 @@ REQUIRED_SKILLS = (
     "Staff-only: skills an agent needs to be routed this ticket (every one of them), such as "
     "`product:acme-router` or `tier:2`; set by staff or a trigger. Never shown to customers."
 )
+PRODUCT_ID = (
+    "Staff-only: the catalogue product the ticket is about. Null on a change clears it (and "
+    "the asset). When a new ticket names neither product nor asset, intake matches the "
+    "requester's (`via: auto_match` in the audits)."
+)
+ASSET_ID = (
+    "Staff-only: the requester's asset (`/v1/users/{id}/assets`) the ticket is about; it "
+    "sets the product to the asset's. Another customer's asset is a 422."
+)
 
 
 class RequesterRef(StrictModel):
@@ -56,6 +65,8 @@ class TicketCreate(StrictModel):
     tags: Tags = []
     external_id: ExternalId | None = None
     required_skills: SkillList = Field(default=[], description=REQUIRED_SKILLS)
+    product_id: Id | None = Field(default=None, description=PRODUCT_ID)
+    asset_id: Id | None = Field(default=None, description=ASSET_ID)
 
     @model_validator(mode="after")
     def _one_requester(self) -> "TicketCreate":
@@ -82,6 +93,8 @@ class TicketUpdate(StrictModel):
     remove_tags: Tags = omittable()
     external_id: ExternalId | None = None
     required_skills: SkillList = omittable()
+    product_id: Id | None = Field(default=None, description=PRODUCT_ID)
+    asset_id: Id | None = Field(default=None, description=ASSET_ID)
     comment: CommentCreate = omittable()
 
 
@@ -131,6 +144,8 @@ class TicketRead(Presented):
     solved_at: datetime | None
     first_agent_reply_at: datetime | None
     merged_into_id: int | None
+    product_id: int | None = Field(description=PRODUCT_ID)
+    asset_id: int | None = Field(description=ASSET_ID)
     satisfaction_score: SatisfactionScore | None = Field(
         description="The requester's latest satisfaction rating (`/v1/satisfaction-ratings` "
         "has each resolution's); null: never rated."

@@ -28,7 +28,7 @@ from helpdesk_api.models import (
     Via,
 )
 from helpdesk_api.statuses.service import default_status, get_usable_status, priority_from_matrix
-from helpdesk_api.tickets import references
+from helpdesk_api.tickets import products, references
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate
 from helpdesk_api.tickets.comments import NewComment, add_comment, relayed_author
@@ -46,7 +46,7 @@ from helpdesk_api.tickets.tagging import adjust_tag_counts
 # Fields a customer may not set: they are how the support team organises its work.
 STAFF_ONLY_ON_CREATE = (
     "assignee_id", "group_id", "status_id", "priority", "impact", "urgency", "tags",
-    "external_id", "due_at", "requester", "required_skills",
+    "external_id", "due_at", "requester", "required_skills", "product_id", "asset_id",
 )  # fmt: skip
 
 
@@ -115,6 +115,9 @@ async def create_ticket(
     tags = normalize_tags(data.tags, loc=("body", "tags"))
     await _ensure_external_id_free(session, data.external_id)
     priority = data.priority or await _derived_priority(session, data.impact, data.urgency)
+    product_id, asset_id = await products.resolve(
+        session, requester.id, data.product_id, data.asset_id
+    )
     first = NewComment.from_request(principal, None, data.comment)
     actor = author = Actor.of(principal)
     if data.comment.author_id is not None:
@@ -140,6 +143,8 @@ async def create_ticket(
         tags=tags,
         external_id=data.external_id,
         required_skills=data.required_skills,
+        product_id=product_id,
+        asset_id=asset_id,
     )
     opened = await open_ticket(session, draft, actor=actor, author=author, now=now)
     return opened.ticket
@@ -272,6 +277,10 @@ async def _staff_update(
         changes.set(ticket, "external_id", data.external_id)
     if "required_skills" in fields:
         changes.set(ticket, "required_skills", data.required_skills)
+    if fields & {"product_id", "asset_id"} or changes.changed("requester_id"):
+        await products.apply_change(
+            session, ticket, fields, data.product_id, data.asset_id, changes
+        )
     await _update_tags(session, ticket, data, changes)
 
 

@@ -26,6 +26,7 @@ from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.resource import touch
 from helpdesk_api.models import (
+    Asset,
     Attachment,
     ChannelMessage,
     Role,
@@ -94,10 +95,12 @@ async def merge_users(
         target_changes.append({"field": "identities", "from": None, "to": identity_ids})
     ticket_ids = await _move_tickets(session, principal, target.id, source.id, now=now)
     await _move_ccs(session, target.id, source.id, ticket_ids)
-    # What a channel recorded of the sender follows them (their identities moved above).
-    await session.execute(
-        update(ChannelMessage).where(ChannelMessage.user_id == source.id).values(user_id=target.id)
-    )
+    # What a channel recorded of the sender follows them (their identities moved above), and
+    # so do the products they own: the moved tickets name those assets.
+    for owned in (ChannelMessage, Asset):
+        await session.execute(
+            update(owned).where(owned.user_id == source.id).values(user_id=target.id)
+        )
 
     external_id = source.external_id
     if external_id and not target.external_id:
