@@ -34,6 +34,7 @@ from helpdesk_api.models.mail import (
 )
 from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
+from helpdesk_api.models.report import BacklogSnapshot, TicketMetrics
 from helpdesk_api.models.satisfaction import (
     SatisfactionRating,
     SatisfactionReason,
@@ -84,6 +85,7 @@ __all__ = [
     "Automation",
     "AutomationFiring",
     "Availability",
+    "BacklogSnapshot",
     "Base",
     "BusinessCalendar",
     "CcKind",
@@ -133,6 +135,7 @@ __all__ = [
     "TicketCc",
     "TicketComment",
     "TicketLink",
+    "TicketMetrics",
     "TicketSla",
     "TicketSlaMetric",
     "TicketStatus",

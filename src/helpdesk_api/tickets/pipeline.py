@@ -81,7 +81,8 @@ class Stage(IntEnum):
     routing = 2  # an unassigned ticket in a routed group gets an agent, once rules placed it
     sla = 3  # clocks follow the ticket as the writer and the rules left it
     propagation = 4  # incidents receive the problem's settled change
-    notification = 5  # last: mail tells what the ticket became, in the same transaction
+    notification = 5  # mail tells what the ticket became, in the same transaction
+    metrics = 6  # last: reports measure the round as every other reaction left it
 
 
 @dataclass(frozen=True)
