@@ -1,10 +1,15 @@
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
 
 from helpdesk_api.core.auth import Staff
 from helpdesk_api.core.db import DB, TransactionalRoute
-from helpdesk_api.core.params import ResourceId
-from helpdesk_api.reports import metrics_read
+from helpdesk_api.core.params import ResourceId, Timestamp
+from helpdesk_api.models import Channel, Priority, TicketType
+from helpdesk_api.reports import metrics_read, tickets_report
 from helpdesk_api.reports.metrics_schemas import TicketMetricsRead
+from helpdesk_api.reports.report_schemas import TicketReport
+from helpdesk_api.reports.request import Filters, parse
 
 router = APIRouter(prefix="/v1", tags=["reports"], route_class=TransactionalRoute)
 
@@ -16,3 +21,77 @@ async def get_ticket_metrics(
     """The ticket's metrics, kept as it changes: reply, resolution and wait times in calendar
     and business minutes, replies, reopens, reassignments. Staff who may see the ticket."""
     return await metrics_read.ticket_metrics(session, principal, ticket_id)
+
+
+_CSV = "text/csv"
+
+
+@router.get(
+    "/reports/tickets",
+    response_model=TicketReport,
+    responses={200: {"content": {_CSV: {"schema": {"type": "string"}}}}},
+)
+async def get_ticket_report(
+    request: Request,
+    session: DB,
+    principal: Staff,
+    metrics: Annotated[
+        str,
+        Query(
+            max_length=2000,
+            description="Comma-separated: created, solved, backlog, fcr_rate, reopen_rate, "
+            "sla_achieved_rate, csat_score, and durations with a statistic "
+            "(first_reply_time.p50, resolution_time_business.p90, agent_wait_time.avg, …).",
+        ),
+    ],
+    start: Annotated[Timestamp, Query(alias="from", description="Inclusive.")],
+    end: Annotated[Timestamp, Query(alias="to", description="Exclusive.")],
+    group_by: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="channel, group, assignee, priority, tag, organization, locale, type "
+            "or status (the ticket's current value). product and custom_field:KEY are "
+            "refused: tickets carry neither yet.",
+        ),
+    ] = None,
+    interval: Annotated[
+        str | None,
+        Query(max_length=10, description="hour, day, week or month; none: one bucket."),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        Query(max_length=64, description="IANA time zone of the buckets; UTC when omitted."),
+    ] = None,
+    group_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    assignee_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    organization_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    priority: Annotated[Priority | None, Query()] = None,
+    channel: Annotated[Channel | None, Query()] = None,
+    type: Annotated[TicketType | None, Query()] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+) -> Any:
+    """Ticket counts, rates and duration percentiles per time bucket (in `tz`, daylight-saving
+    days included) and per dimension value, over the tickets the caller may see. `Accept:
+    text/csv` returns the same rows as CSV."""
+    parsed = parse(
+        metrics=metrics,
+        group_by=group_by,
+        interval=interval,
+        start=start,
+        end=end,
+        tz=tz or "UTC",
+        filters=Filters(
+            group_id=group_id,
+            assignee_id=assignee_id,
+            organization_id=organization_id,
+            priority=priority,
+            channel=channel,
+            type=type,
+            tag=tag,
+        ),
+    )
+    report = await tickets_report.ticket_report(session, principal, parsed)
+    if _CSV in request.headers.get("accept", ""):
+        return Response(tickets_report.as_csv(report), media_type=f"{_CSV}; charset=utf-8")
+    return report
