@@ -8,6 +8,7 @@
   minutes are unknown (NULL): their history before this revision is not replayed here.
 - ``backlog_snapshots``: open tickets per day by status category, group and priority,
   written by the worker.
+- A BRIN index on ``events.occurred_at`` for exports' ``start_time``.
 
 Revision ID: 0019
 Revises: 0017
@@ -111,8 +112,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_backlog_snapshots")),
     )
     op.create_index("ix_backlog_snapshots_day", "backlog_snapshots", ["day"])
+    op.create_index("ix_events_occurred_at", "events", ["occurred_at"], postgresql_using="brin")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_occurred_at", table_name="events")
     op.drop_table("backlog_snapshots")
     op.drop_table("ticket_metrics")

@@ -23,6 +23,7 @@ from helpdesk_api.merging.router import router as merging_router
 from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
+from helpdesk_api.reports.exports_router import router as exports_router
 from helpdesk_api.reports.router import router as reports_router
 from helpdesk_api.routing.router import router as routing_router
 from helpdesk_api.satisfaction.router import router as satisfaction_router
@@ -63,6 +64,7 @@ v1_routers = [
     satisfaction_router,
     customers_router,
     reports_router,
+    exports_router,
 ]
 
 

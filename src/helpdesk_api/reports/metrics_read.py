@@ -16,6 +16,10 @@ async def ticket_metrics(
     row = await session.get(TicketMetrics, ticket_id)
     if row is None:  # every ticket has one since migration 0019; a 404 rather than a 500
         raise NotFound(f"Ticket {ticket_id} has no metrics.")
+    return to_read(row)
+
+
+def to_read(row: TicketMetrics) -> TicketMetricsRead:
     return TicketMetricsRead(
         ticket_id=row.ticket_id,
         calendar_id=row.calendar_id,
