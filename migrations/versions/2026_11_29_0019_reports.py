@@ -8,7 +8,8 @@
   minutes are unknown (NULL): their history before this revision is not replayed here.
 - ``backlog_snapshots``: open tickets per day by status category, group and priority,
   written by the worker.
-- A BRIN index on ``events.occurred_at`` for exports' ``start_time``.
+- A BRIN index on ``events.occurred_at`` for exports' ``start_time``, and one on public
+  comments' ``created_at`` for activity reports' replies.
 
 Revision ID: 0019
 Revises: 0017
@@ -116,6 +117,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_comments_public_created_at", table_name="ticket_comments")
     op.drop_index("ix_events_occurred_at", table_name="events")
     op.drop_table("backlog_snapshots")
     op.drop_table("ticket_metrics")

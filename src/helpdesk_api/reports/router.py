@@ -6,7 +6,8 @@ from helpdesk_api.core.auth import Staff
 from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.params import ResourceId, Timestamp
 from helpdesk_api.models import Channel, Priority, TicketType
-from helpdesk_api.reports import metrics_read, tickets_report
+from helpdesk_api.reports import activity, metrics_read, tickets_report
+from helpdesk_api.reports.activity import ActivityReport
 from helpdesk_api.reports.metrics_schemas import TicketMetricsRead
 from helpdesk_api.reports.report_schemas import TicketReport
 from helpdesk_api.reports.request import Filters, parse
@@ -95,3 +96,27 @@ async def get_ticket_report(
     if _CSV in request.headers.get("accept", ""):
         return Response(tickets_report.as_csv(report), media_type=f"{_CSV}; charset=utf-8")
     return report
+
+
+@router.get("/reports/agents")
+async def get_agent_activity(
+    session: DB,
+    principal: Staff,
+    start: Annotated[Timestamp, Query(alias="from", description="Inclusive.")],
+    end: Annotated[Timestamp, Query(alias="to", description="Exclusive.")],
+) -> ActivityReport:
+    """Per agent, for the period: tickets solved (by their assignee), public replies written,
+    CSAT and SLA achievement, over the tickets the caller may see."""
+    return await activity.activity(session, principal, "agent", start, end)
+
+
+@router.get("/reports/groups")
+async def get_group_activity(
+    session: DB,
+    principal: Staff,
+    start: Annotated[Timestamp, Query(alias="from", description="Inclusive.")],
+    end: Annotated[Timestamp, Query(alias="to", description="Exclusive.")],
+) -> ActivityReport:
+    """Per group, for the period: tickets solved, public replies, CSAT and SLA achievement.
+    A group-restricted agent gets their groups only."""
+    return await activity.activity(session, principal, "group", start, end)
