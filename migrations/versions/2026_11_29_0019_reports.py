@@ -114,6 +114,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_backlog_snapshots_day", "backlog_snapshots", ["day"])
     op.create_index("ix_events_occurred_at", "events", ["occurred_at"], postgresql_using="brin")
+    op.create_index(
+        "ix_ticket_comments_public_created_at",
+        "ticket_comments",
+        ["created_at"],
+        postgresql_where=sa.text("is_public"),
+    )
 
 
 def downgrade() -> None:
