@@ -18,6 +18,7 @@ from helpdesk_api.mail.imap import ImapPollJob
 from helpdesk_api.mail.sending import OutboxJob
 from helpdesk_api.notifications.reactions import Notifier
 from helpdesk_api.reports import on_ticket_change as track_metrics
+from helpdesk_api.reports import take_backlog_snapshot
 from helpdesk_api.routing import route_on_change
 from helpdesk_api.sla.tasks import process_due_sla
 from helpdesk_api.sla.tracking import on_ticket_change as track_sla
@@ -66,4 +67,5 @@ def worker_jobs(settings: Settings) -> dict[str, Job]:
         "automation-sweep": AutomationSweepJob(settings),
         "mail-outbox": OutboxJob(settings),
         "mail-imap": ImapPollJob(settings),
+        "backlog-snapshot": take_backlog_snapshot,
     }

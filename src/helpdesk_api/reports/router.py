@@ -1,12 +1,14 @@
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from helpdesk_api.core.auth import Staff
+from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.params import ResourceId, Timestamp
 from helpdesk_api.models import Channel, Priority, TicketType
-from helpdesk_api.reports import activity, metrics_read, tickets_report
+from helpdesk_api.reports import activity, backlog, metrics_read, tickets_report
 from helpdesk_api.reports.activity import ActivityReport
 from helpdesk_api.reports.metrics_schemas import TicketMetricsRead
 from helpdesk_api.reports.report_schemas import TicketReport
@@ -120,3 +122,22 @@ async def get_group_activity(
     """Per group, for the period: tickets solved, public replies, CSAT and SLA achievement.
     A group-restricted agent gets their groups only."""
     return await activity.activity(session, principal, "group", start, end)
+
+
+@router.get("/reports/backlog")
+async def get_backlog_history(
+    session: DB,
+    principal: Staff,
+    start: Annotated[date, Query(alias="from", description="First day (UTC), inclusive.")],
+    end: Annotated[date, Query(alias="to", description="Last day (UTC), inclusive.")],
+    group_by: Annotated[backlog.Dimension | None, Query()] = None,
+) -> backlog.BacklogHistory:
+    """Open tickets per day, from the worker's daily snapshots (taken at each UTC day's
+    first run), summed by status category, group or priority."""
+    return await backlog.history(session, principal, start, end, group_by)
+
+
+@router.get("/reports/backlog/age")
+async def get_backlog_age(session: DB, principal: Staff, now: Now) -> backlog.BacklogAge:
+    """The open tickets the caller may see now, by age since creation and status category."""
+    return await backlog.age(session, principal, now)
