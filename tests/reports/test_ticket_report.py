@@ -243,8 +243,8 @@ async def test_group_restricted_agents_count_only_tickets_they_may_see(
     mine = await make_group(client, "Mine", agent["id"])
     other = await make_group(client, "Other")
     clock.set(at(9))
-    await make_ticket(client, group_id=mine["id"])
-    await make_ticket(client, group_id=other["id"])
+    await make_ticket(client, group_id=mine["id"], tags=["billing", "vip"])
+    await make_ticket(client, group_id=other["id"], tags=["billing"])
     await make_ticket(client, group_id=other["id"])
     window = {"from": "2026-11-23T00:00:00Z", "to": "2026-11-24T00:00:00Z"}
     seen = await _report(client, headers, metrics="created,backlog", **window)
@@ -254,5 +254,10 @@ async def test_group_restricted_agents_count_only_tickets_they_may_see(
         str(mine["id"]): 1,
         str(other["id"]): 2,
     }
+    # A ticket counts under each of its tags; one without tags under none.
+    by_tag = await _report(client, metrics="created", group_by="tag", **window)
+    assert {r["group"]: r["values"]["created"] for r in by_tag["data"]} == {"billing": 2, "vip": 1}
+    tagged = await _report(client, headers, metrics="created", group_by="tag", **window)
+    assert {r["group"]: r["values"]["created"] for r in tagged["data"]} == {"billing": 1, "vip": 1}
     filtered = await _report(client, metrics="created", group_id=other["id"], **window)
     assert filtered["data"][0]["values"]["created"] == 2

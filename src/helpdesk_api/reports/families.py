@@ -31,7 +31,9 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import SatisfactionRating, Ticket, TicketMetrics, TicketSlaMetric
 from helpdesk_api.reports.request import DURATIONS, STATISTICS, ReportRequest
 
-_TAGS = select(func.unnest(Ticket.tags).label("tag")).lateral("ticket_tags")
+# Correlated by name: left to itself, the subquery would read its own ``tickets`` (a cross
+# join of every ticket with every tag).
+_TAGS = select(func.unnest(Ticket.tags).label("tag")).correlate(Ticket).lateral("ticket_tags")
 _DIMENSIONS: dict[str, Any] = {
     "channel": Ticket.channel,
     "group": Ticket.group_id,
