@@ -3,6 +3,7 @@ the interval, the range and the time zone, and the buckets the range splits into
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,7 +65,14 @@ class ReportRequest:
     tz: ZoneInfo
     filters: Filters = field(default_factory=Filters)
 
+    @cached_property
+    def bucket_list(self) -> list[tuple[datetime, datetime]]:
+        return self._buckets()
+
     def buckets(self) -> list[tuple[datetime, datetime]]:
+        return self.bucket_list
+
+    def _buckets(self) -> list[tuple[datetime, datetime]]:
         """The range split at the interval's boundaries in ``tz``: a day in Europe/Rome on
         the last Sunday of March is 23 hours long. The first and last buckets are whole
         (a report from 10:00 has a bucket from midnight): bucket ``start`` is what rows carry."""
