@@ -1,15 +1,17 @@
 """Keeping ``ticket_metrics`` in the transaction of every ticket change (a pipeline reaction,
 ``Stage.metrics``), and reading a ticket's SLA calendar for the business-time figures."""
 
-from dataclasses import asdict, fields
-from datetime import datetime
+from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.models import TicketMetrics
-from helpdesk_api.reports.history import compute_ticket_metrics, ticket_clock
+from helpdesk_api.models import BusinessCalendar as StoredCalendar
+from helpdesk_api.reports import tracking_sql as sql
+from helpdesk_api.reports.history import compute_ticket_metrics
 from helpdesk_api.reports.timeline import (
     Assigned,
+    Clock,
     Figures,
     GroupMove,
     Reply,
@@ -18,9 +20,9 @@ from helpdesk_api.reports.timeline import (
     apply,
     start,
 )
+from helpdesk_api.sla.business_time import BusinessCalendar
+from helpdesk_api.sla.calendars import to_business_calendar
 from helpdesk_api.tickets import TicketChange
-
-_FIELDS = tuple(f.name for f in fields(Figures))
 
 
 def steps_of(change: TicketChange) -> list[Step]:
@@ -41,39 +43,36 @@ def steps_of(change: TicketChange) -> list[Step]:
     return steps
 
 
-def figures_of(row: TicketMetrics) -> Figures:
-    return Figures(**{name: getattr(row, name) for name in _FIELDS})
-
-
-def store(row: TicketMetrics, figures: Figures, now: datetime) -> None:
-    for name, value in asdict(figures).items():
-        setattr(row, name, value)
-    row.updated_at = now
+def _calendar(row: Any) -> tuple[BusinessCalendar | None, int | None]:
+    if row.calendar_row_id is None:
+        return None, None
+    stored = StoredCalendar(
+        time_zone=row.time_zone, always_open=row.always_open, hours=row.hours,
+        holidays=row.holidays,
+    )  # fmt: skip
+    return to_business_calendar(stored), row.calendar_row_id
 
 
 async def on_ticket_change(session: AsyncSession, change: TicketChange) -> None:
     ticket = change.ticket
     if change.created:
         # The creating comment is the request, not a reply; what it was created with is
-        # where the figures start.
+        # where the figures start. The calendar is read at the first change that measures.
         figures = start(ticket.created_at, ticket.status_category, ticket.assignee_id)
-        clock = await ticket_clock(session, ticket)
-        figures.calendar_id = clock.calendar_id
-        created = TicketMetrics(ticket_id=ticket.id)
-        store(created, figures, change.now)
-        session.add(created)
-        await session.flush()
+        values = asdict(figures) | {"ticket_id": ticket.id, "updated_at": change.now}
+        await session.execute(sql.INSERT, values)
         return
     steps = steps_of(change)
     if not steps:
         return
-    row = await session.get(TicketMetrics, ticket.id)
+    row = (await session.execute(sql.SELECT, {"ticket_id": ticket.id})).one_or_none()
     if row is None:  # a ticket older than the metrics (or written around the pipeline)
         await compute_ticket_metrics(session, ticket, change.now)
         return
-    figures = figures_of(row)
-    clock = await ticket_clock(session, ticket)
+    figures = Figures(**{name: getattr(row, name) for name in sql.COLUMNS})
+    calendar, calendar_id = _calendar(row)
+    clock = Clock(ticket.created_at, calendar, calendar_id)
     for step in steps:
         apply(figures, step, clock)
-    store(row, figures, change.now)
-    await session.flush()
+    values = asdict(figures) | {"ticket_id": ticket.id, "updated_at": change.now}
+    await session.execute(sql.UPDATE, values)
