@@ -26,7 +26,7 @@ def _numbered(sql: str) -> tuple[str, list[str]]:
 
 
 INSERT_SQL, INSERT_NAMES = _numbered(INSERT.text)
-SELECT_SQL, _ = _numbered(SELECT.text)
+SELECT_SQL, _ = _numbered(SELECT.element.text)
 UPDATE_SQL, UPDATE_NAMES = _numbered(UPDATE.text)
 
 
