@@ -115,7 +115,10 @@ async def prepare_merges(
                 "FROM generate_series(1, $1) g, customers, status RETURNING id, requester_id), "
                 "comments AS (INSERT INTO ticket_comments (ticket_id, author_id, body, "
                 "is_public, via) SELECT id, requester_id, 'The printer still does not work "
-                "after the update, same as in my other ticket.', true, 'email' FROM new) "
+                "after the update, same as in my other ticket.', true, 'email' FROM new), "
+                # Their metrics row, as the ticket pipeline writes it for a new ticket.
+                "metrics AS (INSERT INTO ticket_metrics (ticket_id, status_category, "
+                "category_since, updated_at) SELECT id, 'open', now(), now() FROM new) "
                 "SELECT id FROM new ORDER BY id",
                 clients * per_client,
             )

@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.floor_metrics import metrics_on_change, metrics_on_create
 from bench.floor_sla import Clocks, on_create
 from bench.floor_sql import (
     EXPECTED_REPLIES_SQL,
@@ -121,6 +122,7 @@ async def create_ticket(
         await insert_audit(r, t["id"], changes, comment["id"])
         await run_triggers(r, t, comment["id"])
         expected = await on_create(r, t)
+        await metrics_on_create(r, t)
         result = ticket_json(t, status, expected)
         r.event("comment.created", t["id"], {"public": True, "comment": comment_json(comment)},
                 public=True)  # fmt: skip
@@ -220,6 +222,7 @@ class _Change:
             await notify(r, t["id"])
         if reply == "agent":
             await relay(r, t)
+        await metrics_on_change(r, t, self.changes, reply)
         status = await r.status(t["status_id"])
         if not self.expected_known:
             row = await r.conn.fetchrow(EXPECTED_REPLIES_SQL, FIRST_REPLY, t["id"])

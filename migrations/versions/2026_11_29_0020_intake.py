@@ -9,7 +9,7 @@
   ``via = 'import'`` needs no change (``via`` has no CHECK constraint).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-29 11:10:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 # Written after 0017 while 0018 and 0019 were being written elsewhere; the merge re-points
 # ``down_revision`` at whichever of them comes last.
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

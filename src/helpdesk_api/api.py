@@ -26,6 +26,8 @@ from helpdesk_api.metrics.router import router as metrics_router
 from helpdesk_api.notifications.router import router as notification_templates_router
 from helpdesk_api.organizations.router import router as organizations_router
 from helpdesk_api.products.router import router as products_router
+from helpdesk_api.reports.exports_router import router as exports_router
+from helpdesk_api.reports.router import router as reports_router
 from helpdesk_api.routing.router import router as routing_router
 from helpdesk_api.satisfaction.router import router as satisfaction_router
 from helpdesk_api.sla.router import router as sla_router
@@ -71,6 +73,8 @@ v1_routers = [
     webform_router,
     imports_router,
     products_router,
+    reports_router,
+    exports_router,
 ]
 
 

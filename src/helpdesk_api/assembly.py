@@ -19,6 +19,8 @@ from helpdesk_api.links.propagation import propagate_to_incidents
 from helpdesk_api.mail.imap import ImapPollJob
 from helpdesk_api.mail.sending import OutboxJob
 from helpdesk_api.notifications.reactions import Notifier
+from helpdesk_api.reports import on_ticket_change as track_metrics
+from helpdesk_api.reports import take_backlog_snapshot
 from helpdesk_api.routing import route_on_change
 from helpdesk_api.sla.tasks import process_due_sla
 from helpdesk_api.sla.tracking import on_ticket_change as track_sla
@@ -38,6 +40,7 @@ def ticket_pipeline(settings: Settings) -> TicketPipeline:
             StagedReaction(Stage.propagation, propagate_to_incidents),
             StagedReaction(Stage.notification, Notifier(settings)),
             StagedReaction(Stage.channels, relay_replies),
+            StagedReaction(Stage.metrics, track_metrics),
         ]
     )
 
@@ -68,4 +71,5 @@ def worker_jobs(settings: Settings) -> dict[str, Job]:
         "mail-outbox": OutboxJob(settings),
         "mail-imap": ImapPollJob(settings),
         "channel-delivery": ChannelDeliveryJob(settings),
+        "backlog-snapshot": take_backlog_snapshot,
     }

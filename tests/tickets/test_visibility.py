@@ -58,7 +58,7 @@ async def test_customer_never_sees_private_notes_or_internal_fields(client, worl
     assert [c["public"] for c in comments] == [True, True]
 
 
-@pytest.mark.parametrize("resource", ["audits", "deliveries", "suggested-products"])
+@pytest.mark.parametrize("resource", ["audits", "deliveries", "suggested-products", "metrics"])
 async def test_customer_cannot_read_staff_only_ticket_resources(client, world, resource):
     response = await client.get(
         f"/v1/tickets/{world['ticket']['id']}/{resource}", headers=world["requester"]

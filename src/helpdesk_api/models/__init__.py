@@ -44,6 +44,7 @@ from helpdesk_api.models.mail import (
 from helpdesk_api.models.merge import CcKind, LinkKind, TicketCc, TicketLink
 from helpdesk_api.models.organization import Organization
 from helpdesk_api.models.product import Asset, Product
+from helpdesk_api.models.report import BacklogSnapshot, TicketMetrics
 from helpdesk_api.models.satisfaction import (
     SatisfactionRating,
     SatisfactionReason,
@@ -98,6 +99,7 @@ __all__ = [
     "Automation",
     "AutomationFiring",
     "Availability",
+    "BacklogSnapshot",
     "Base",
     "BusinessCalendar",
     "CcKind",
@@ -154,6 +156,7 @@ __all__ = [
     "TicketCc",
     "TicketComment",
     "TicketLink",
+    "TicketMetrics",
     "TicketSla",
     "TicketSlaMetric",
     "TicketStatus",

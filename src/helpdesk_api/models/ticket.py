@@ -217,7 +217,15 @@ class TicketComment(IdMixin, Base):
     """A public reply or a private note; ``is_public`` decides who may ever read it."""
 
     __tablename__ = "ticket_comments"
-    __table_args__ = (Index("ix_ticket_comments_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_comments_ticket_id_id", "ticket_id", "id"),
+        # Activity reports count public replies written in a period.
+        Index(
+            "ix_ticket_comments_public_created_at",
+            "created_at",
+            postgresql_where=text("is_public"),
+        ),
+    )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     # None for a system note: one the service wrote itself (a rule, a timer).

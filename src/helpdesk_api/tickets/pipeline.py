@@ -82,7 +82,8 @@ class Stage(IntEnum):
     sla = 3  # clocks follow the ticket as the writer and the rules left it
     propagation = 4  # incidents receive the problem's settled change
     notification = 5  # mail tells what the ticket became, in the same transaction
-    channels = 6  # last: a reply in a channel's conversation goes back out through it
+    channels = 6  # a reply in a channel's conversation goes back out through it
+    metrics = 7  # last: reports measure the round as every other reaction left it
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,3 @@
+from tests.sla.helpers import clock
+
+__all__ = ["clock"]
