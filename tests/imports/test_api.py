@@ -99,8 +99,17 @@ async def test_import_keeps_history_reacts_to_nothing_and_is_idempotent(client, 
         (True, "import", True),
     ]
     assert comments["data"][1]["created_at"].startswith("2024-03-01T10:00:00")
-    [audit] = await audits(client, ticket_id)
-    assert audit["via"] == "import"
+    # What the import knows, as audits at their times; reports fold them like any ticket's.
+    opened, solved = await audits(client, ticket_id)
+    assert (opened["via"], opened["created_at"][:19]) == ("import", "2024-03-01T09:00:00")
+    assert [c["field"] for c in opened["changes"]] == ["imported", "status"]
+    assert (solved["created_at"][:19], solved["changes"][0]["to"]["category"]) == (
+        "2024-03-01T11:00:00", "solved",
+    )  # fmt: skip
+    metrics = (await client.get(f"/v1/tickets/{ticket_id}/metrics", headers=ADMIN)).json()
+    assert metrics["first_reply_time"]["calendar_minutes"] == 120
+    assert metrics["full_resolution_time"]["calendar_minutes"] == 120
+    assert (metrics["replies"], metrics["one_touch"], metrics["reopens"]) == (1, True, 0)
     after = await _counts(database_url)
     assert after["tickets"] - before["tickets"] == 2
     assert after["customers"] - before["customers"] == 1  # Olga, once for both tickets

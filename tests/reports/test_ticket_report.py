@@ -206,8 +206,8 @@ async def test_bad_requests_are_422_and_customers_403(client: httpx.AsyncClient)
         {"metrics": "first_reply_time.p42"},
         {"metrics": ","},
         {"metrics": "created", "group_by": "moon"},
-        {"metrics": "created", "group_by": "product"},
         {"metrics": "created", "group_by": "custom_field:plan"},
+        {"metrics": "created", "product_id": "0"},
         {"metrics": "created", "interval": "fortnight"},
         {"metrics": "created", "tz": "Mars/Olympus"},
         {"metrics": "created", "tz": "../../etc/passwd"},
@@ -225,9 +225,10 @@ async def test_bad_requests_are_422_and_customers_403(client: httpx.AsyncClient)
     missing = await client.get(REPORT, params={"metrics": "created"}, headers=ADMIN)
     assert_problem(missing, 422)
     unavailable = await client.get(
-        REPORT, params=window | {"metrics": "created", "group_by": "product"}, headers=ADMIN
-    )
-    assert "no product" in unavailable.json()["detail"]
+        REPORT, params=window | {"metrics": "created", "group_by": "custom_field:plan"},
+        headers=ADMIN,
+    )  # fmt: skip
+    assert "no custom fields" in unavailable.json()["detail"]
     _, customer = await make_user_with_token(client)
     assert_problem(
         await client.get(REPORT, params=window | {"metrics": "created"}, headers=customer), 403
@@ -261,3 +262,22 @@ async def test_group_restricted_agents_count_only_tickets_they_may_see(
     assert {r["group"]: r["values"]["created"] for r in tagged["data"]} == {"billing": 1, "vip": 1}
     filtered = await _report(client, metrics="created", group_id=other["id"], **window)
     assert filtered["data"][0]["values"]["created"] == 2
+
+
+async def test_tickets_group_and_filter_by_product(
+    client: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    from tests.products.helpers import make_product
+
+    router, phone = await make_product(client, "Router X1"), await make_product(client, "Phone P2")
+    clock.set(at(9))
+    for product in (router, router, phone, None):
+        fields = {"product_id": product["id"]} if product else {}
+        await make_ticket(client, **fields)
+    window = {"from": at(0).isoformat(), "to": at(24).isoformat()}
+    by_product = await _report(client, metrics="created", group_by="product", **window)
+    assert {r["group"]: r["values"]["created"] for r in by_product["data"]} == {
+        str(router["id"]): 2, str(phone["id"]): 1, None: 1,
+    }  # fmt: skip
+    only = await _report(client, metrics="created", product_id=phone["id"], **window)
+    assert [r["values"]["created"] for r in only["data"]] == [1]

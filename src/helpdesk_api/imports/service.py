@@ -4,8 +4,10 @@ Each ticket is written as it stands at the end of its history: its original time
 (the category's default status), tags and comments with their authors and times. Nothing
 reacts: the ticket pipeline is not run, so no rule fires, no notice is mailed and no SLA clock
 starts for the past, and no event is recorded (integrators would receive years of history
-as news). Each ticket gets one audit row (``via = import``); the search documents are kept by
-the database's triggers as for any comment, and reports read the tickets like any other.
+as news). Each ticket's audits (``via = import``) say what the import knows: opened at its
+``created_at``, in its status by its last comment; its ``ticket_metrics`` row is computed
+from them and the comments (``reports.compute_ticket_metrics``), so reports count it like any
+other. The search documents are kept by the database's triggers as for any comment.
 
 Idempotent by ``external_id``: a ticket already there is reported ``existing`` and left as it
 is. All or nothing per call: any bad ticket refuses the whole batch (422 naming it), and the
@@ -37,6 +39,7 @@ from helpdesk_api.models import (
     User,
     Via,
 )
+from helpdesk_api.reports import compute_ticket_metrics
 from helpdesk_api.statuses.service import default_status
 from helpdesk_api.tickets import adjust_tag_counts
 
@@ -77,8 +80,10 @@ async def import_tickets(
         category = data.status or StatusCategory.closed
         if category not in statuses:
             statuses[category] = await default_status(session, category)
+        if StatusCategory.new not in statuses:
+            statuses[StatusCategory.new] = await default_status(session, StatusCategory.new)
         ticket = await _write(
-            session, data, people, statuses[category],
+            session, data, people, statuses[category], statuses[StatusCategory.new],
             actor_id=principal.user_id if principal else None, now=now, loc=(*loc, index),
         )  # fmt: skip
         results.append(
@@ -124,6 +129,7 @@ async def _write(
     data: ImportTicket,
     people: People,
     status: TicketStatus,
+    new_status: TicketStatus,
     *,
     actor_id: int | None,
     now: datetime,
@@ -185,16 +191,42 @@ async def _write(
         )
         for number, author in authored
     )
-    session.add(
-        TicketAudit(
-            ticket_id=ticket.id,
-            actor_id=actor_id,
-            via=Via.imported,
-            changes=[{"field": "imported", "from": None,
-                      "to": {"external_id": data.external_id, "comments": len(authored)}}],
-            created_at=now,
+    # What the import knows of the ticket's life, as audits at their times: opened when it
+    # was created, in its status by its last activity. Reports fold them like any ticket's.
+    opened = {"id": new_status.id, "category": new_status.category}
+    history = [
+        (
+            data.created_at,
+            [
+                {
+                    "field": "imported",
+                    "from": None,
+                    "to": {"external_id": data.external_id, "comments": len(authored)},
+                },
+                {"field": "status", "from": None, "to": opened},
+            ],
         )
+    ]
+    if status.id != new_status.id:
+        history.append(
+            (
+                last,
+                [
+                    {
+                        "field": "status",
+                        "from": opened,
+                        "to": {"id": status.id, "category": status.category},
+                    }
+                ],
+            )
+        )
+    session.add_all(
+        TicketAudit(
+            ticket_id=ticket.id, actor_id=actor_id, via=Via.imported, changes=changes, created_at=at
+        )
+        for at, changes in history
     )  # fmt: skip
     await session.flush()
     await adjust_tag_counts(session, tags, ())
+    await compute_ticket_metrics(session, ticket, now)
     return ticket

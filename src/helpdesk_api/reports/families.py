@@ -40,6 +40,7 @@ _DIMENSIONS: dict[str, Any] = {
     "assignee": Ticket.assignee_id,
     "priority": Ticket.priority,
     "organization": Ticket.organization_id,
+    "product": Ticket.product_id,
     "locale": Ticket.locale,
     "type": Ticket.type,
     "status": Ticket.status_category,
@@ -64,7 +65,8 @@ def _edges(request: ReportRequest) -> Any:
 def _conditions(principal: Principal, request: ReportRequest) -> list[ColumnElement[bool]]:
     f = request.filters
     conditions: list[ColumnElement[bool]] = [ticket_visibility(principal)]
-    for name in ("group_id", "assignee_id", "organization_id", "priority", "channel", "type"):
+    for name in ("group_id", "assignee_id", "organization_id", "product_id", "priority",
+                 "channel", "type"):  # fmt: skip
         value = getattr(f, name)
         if value is not None:
             conditions.append(getattr(Ticket, name) == value)

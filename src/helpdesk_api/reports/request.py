@@ -26,10 +26,9 @@ STATISTICS = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "av
 COUNTS = ("created", "solved", "backlog")
 RATES = ("fcr_rate", "reopen_rate", "sla_achieved_rate", "csat_score")
 DIMENSIONS = ("channel", "group", "assignee", "priority", "tag", "organization", "locale",
-              "type", "status")  # fmt: skip
-# Named by the issue, but tickets carry neither yet: refused with a reason, not ignored.
+              "type", "status", "product")  # fmt: skip
+# Named by the issue, but tickets do not carry it yet: refused with a reason, not ignored.
 NOT_YET = {
-    "product": "tickets carry no product yet",
     "custom_field": "tickets carry no custom fields yet",
 }
 INTERVALS = {"hour", "day", "week", "month"}
@@ -49,6 +48,7 @@ class Filters:
     group_id: int | None = None
     assignee_id: int | None = None
     organization_id: int | None = None
+    product_id: int | None = None
     priority: str | None = None
     channel: str | None = None
     type: str | None = None
