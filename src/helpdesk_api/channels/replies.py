@@ -8,7 +8,7 @@ least once. The customer's own messages, and private notes, are never sent.
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from helpdesk_api.models import (
 )
 from helpdesk_api.tickets import TicketChange
 
-REPLY_TYPE = "channel.reply"
+REPLY_TYPE: Final = "channel.reply"
 # The Bot API refuses longer texts: a longer reply goes out in parts, in order.
 TELEGRAM_TEXT_MAX = 4096
 _CONVERSATION_CHANNELS = frozenset({Channel.chat, Channel.phone, Channel.telegram, Channel.social})
@@ -68,7 +68,8 @@ class ChannelReply(BaseModel):
     """What a channel's `webhook_url` receives for each public reply on its conversations,
     signed per Standard Webhooks with the channel's `webhook_secret`."""
 
-    type: str = Field(description="Always `channel.reply`.")
+    # A literal, so a client's union of webhook messages narrows on ``type`` (TypeScript).
+    type: Literal["channel.reply"]
     timestamp: datetime
     data: ChannelReplyData
 

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -221,26 +222,35 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     return problem_response(request, status=exc.status_code, detail=detail, headers=headers)
 
 
-_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+def _route_table(app: Any) -> list[tuple[re.Pattern[str], int, frozenset[str]]]:
+    """Every route's path as a pattern, its parameter count and methods; built once per
+    app. FastAPI nests included routers in its own route type, which a walk over
+    ``app.router.routes`` does not see into; ``iter_route_contexts`` does."""
+    table: list[tuple[re.Pattern[str], int, frozenset[str]]] | None = getattr(
+        app.state, "route_table", None
+    )
+    if table is None:
+        table = []
+        for route in iter_route_contexts(app.routes):
+            parts = re.split(r"\{[^/{}]+\}", route.path_format or "")
+            pattern = re.compile("[^/]+".join(re.escape(part) for part in parts))
+            table.append((pattern, len(parts) - 1, frozenset(route.methods or ())))
+        app.state.route_table = table
+    return table
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """What the document offers on this path (``Allow`` of a 405), from its most specific
-    matching paths: ``/v1/views/counts`` over ``/v1/views/{view_id}``, as routing prefers
-    it. Read from the OpenAPI document: FastAPI nests included routers in its own route
-    type, which a walk over ``app.router.routes`` no longer sees into."""
+    """What this path offers (``Allow`` of a 405), from its most specific matching routes:
+    ``/v1/views/counts`` over ``/v1/views/{view_id}``, as routing prefers it."""
     best: tuple[int, set[str]] | None = None
-    for template, item in request.app.openapi().get("paths", {}).items():
-        parts = re.split(r"\{[^/{}]+\}", template)
-        if not re.fullmatch("[^/]+".join(re.escape(part) for part in parts), request.url.path):
+    for pattern, parameters, methods in _route_table(request.app):
+        if not methods or not pattern.fullmatch(request.url.path):
             continue
-        methods = {method.upper() for method in item if method in _METHODS}
-        parameters = len(parts) - 1
         if best is None or parameters < best[0]:
-            best = (parameters, methods)
+            best = (parameters, set(methods))
         elif parameters == best[0]:
             best[1].update(methods)
-    return sorted(best[1]) if best else []
+    return sorted(best[1] - {"HEAD"}) if best else []
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
