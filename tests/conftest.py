@@ -1,3 +1,5 @@
+import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -42,14 +44,56 @@ async def database_url(
         pg_server.release_database(url, reusable=reusable)
 
 
-_DATA_DIR = Path(tempfile.mkdtemp(prefix="helpdesk-test-data-"))
+_TEMP_PREFIX = "helpdesk-tests-"
+_temp_root: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Everything the run writes to temporary directories (test clusters, live servers' data,
+    real SMTP, IMAP and Alertmanager processes) goes under one directory of this process,
+    removed when the run ends: left behind, a day's runs filled the disk and the next run's
+    PostgreSQL failed every test after it. xdist's workers inherit TMPDIR and nest in it."""
+    global _temp_root
+    _remove_orphans(Path(tempfile.gettempdir()))
+    _temp_root = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-"))
+    os.environ["TMPDIR"] = str(_temp_root)
+    tempfile.tempdir = str(_temp_root)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _temp_root is not None:
+        shutil.rmtree(_temp_root, ignore_errors=True)
+
+
+def _remove_orphans(parent: Path) -> None:
+    """Directories of runs that were killed before they could clean up; never a live run's."""
+    for path in parent.glob(f"{_TEMP_PREFIX}*-*"):
+        pid = path.name.removeprefix(_TEMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _data_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / "data"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         # Never the working tree's .helpdesk/.
-        "data_dir": _DATA_DIR,
+        "data_dir": _data_dir(),
         "rate_limit_per_minute": 0,
         "access_log": False,
         "db_pool_size": 5,
