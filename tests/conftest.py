@@ -44,20 +44,28 @@ async def database_url(
         pg_server.release_database(url, reusable=reusable)
 
 
-_TEMP_PREFIX = "helpdesk-tests-"
+# Short: dovecot's and PostgreSQL's Unix sockets live below it, and a socket path has at
+# most 107 bytes.
+_TEMP_PREFIX = "hdt-"
 _temp_root: Path | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Everything the run writes to temporary directories (test clusters, live servers' data,
-    real SMTP, IMAP and Alertmanager processes) goes under one directory of this process,
-    removed when the run ends: left behind, a day's runs filled the disk and the next run's
-    PostgreSQL failed every test after it. xdist's workers inherit TMPDIR and nest in it."""
+    real SMTP, IMAP and Alertmanager processes, pytest's tmp_path) goes under one directory
+    of this run, removed when it ends: left behind, a day's runs filled the disk and the next
+    run's PostgreSQL failed every test after it. xdist's workers inherit TMPDIR and each
+    takes a subdirectory; the controller removes the whole."""
     global _temp_root
-    _remove_orphans(Path(tempfile.gettempdir()))
-    _temp_root = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-"))
-    os.environ["TMPDIR"] = str(_temp_root)
-    tempfile.tempdir = str(_temp_root)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        root = Path(tempfile.gettempdir()) / worker
+        root.mkdir(exist_ok=True)
+    else:
+        _remove_orphans(Path(tempfile.gettempdir()))
+        root = _temp_root = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-"))
+    os.environ["TMPDIR"] = str(root)
+    tempfile.tempdir = str(root)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
