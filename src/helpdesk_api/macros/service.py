@@ -8,9 +8,10 @@ template that does not render strictly against the sample.
 
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk_api.access.sharing import change_sharing, check_new_sharing, ensure_may_manage
 from helpdesk_api.automation.actions import (
     Action,
     AddNote,
@@ -26,7 +27,7 @@ from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
-from helpdesk_api.macros.access import ensure_may_manage, not_found, visible_macros
+from helpdesk_api.macros.access import not_found, visible_macros
 from helpdesk_api.macros.rendering import check_template
 from helpdesk_api.macros.schemas import (
     MacroComment,
@@ -36,7 +37,7 @@ from helpdesk_api.macros.schemas import (
     MacroUpdate,
     comment_of,
 )
-from helpdesk_api.models import Group, Macro, MacroVisibility
+from helpdesk_api.models import Macro, MacroVisibility
 
 # The ETag, Location and created/updated events of every admin resource.
 MACROS = AdminResource("macro", "/v1/macros", Macro, "Macro")
@@ -138,20 +139,6 @@ def _check_comment(comment: MacroComment) -> None:
             raise InvalidInput(f"{where}: {problem.rstrip('.')}.", loc=loc)
 
 
-async def _check_group(session: AsyncSession, visibility: str, group_id: int | None) -> None:
-    if visibility != MacroVisibility.group:
-        if group_id is not None:
-            raise InvalidInput("group_id is only for group macros.", loc=("body", "group_id"))
-        return
-    if group_id is None:
-        raise InvalidInput("A group macro needs its group_id.", loc=("body", "group_id"))
-    usable = await session.scalar(select(Group.id).where(Group.id == group_id, Group.is_active))
-    if usable is None:
-        raise InvalidInput(
-            f"group_id: group {group_id} does not exist or is inactive.", loc=("body", "group_id")
-        )
-
-
 async def _check_content(
     session: AsyncSession, actions: list[Action], comment: MacroComment | None
 ) -> None:
@@ -172,17 +159,15 @@ def _dump_comment(comment: MacroComment | None) -> dict[str, Any] | None:
 
 
 async def create_macro(session: AsyncSession, principal: Principal, data: MacroCreate) -> Macro:
-    ensure_may_manage(principal, data.visibility)
-    await _check_group(session, data.visibility, data.group_id)
+    owner_id = await check_new_sharing(session, principal, data.visibility, data.group_id, "macro")
     await _check_content(session, data.actions, data.comment)
-    personal = data.visibility == MacroVisibility.personal
     macro = Macro(
         title=data.title,
         description=data.description,
         is_active=data.active,
         visibility=data.visibility,
         group_id=data.group_id,
-        owner_id=principal.user_id if personal else None,
+        owner_id=owner_id,
         actions=_dump_actions(data.actions),
         comment=_dump_comment(data.comment),
         created_by_id=principal.user_id,
@@ -206,22 +191,11 @@ async def update_macro(
     """The caller must manage the macro as it is and as it will be: an agent cannot share
     a personal macro, nor an admin turn a shared one into someone's personal one."""
     fields = data.model_dump(exclude_unset=True)
-    ensure_may_manage(principal, macro.visibility)
-    visibility = data.visibility if "visibility" in fields else MacroVisibility(macro.visibility)
-    ensure_may_manage(principal, visibility)
     before = _snapshot(macro)
-    if "visibility" in fields or "group_id" in fields:
-        group_id = data.group_id if "group_id" in fields else macro.group_id
-        leaving_group = visibility != MacroVisibility.group and "group_id" not in fields
-        if "visibility" in fields and leaving_group:
-            group_id = None  # the group goes with it
-        await _check_group(session, visibility, group_id)
-        macro.visibility = visibility
-        macro.group_id = group_id
-        if visibility == MacroVisibility.personal:
-            macro.owner_id = macro.owner_id or principal.user_id
-        else:
-            macro.owner_id = None
+    await change_sharing(
+        session, principal, macro, fields=fields, visibility=data.visibility,
+        group_id=data.group_id, noun="macro",
+    )  # fmt: skip
     if "actions" in fields or "comment" in fields:
         actions = data.actions if "actions" in fields else to_read(macro).actions
         comment = data.comment if "comment" in fields else comment_of(macro.comment)
@@ -244,7 +218,7 @@ async def update_macro(
 
 
 async def delete_macro(session: AsyncSession, principal: Principal, macro: Macro) -> None:
-    ensure_may_manage(principal, macro.visibility)
+    ensure_may_manage(principal, macro.visibility, "macro")
     read = to_read(macro)
     await session.execute(delete(Macro).where(Macro.id == macro.id))
     await record_event(

@@ -12,14 +12,19 @@ from typing import Any
 from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpdesk_api.access.sharing import shared_with
+from helpdesk_api.access.sharing import (
+    change_sharing,
+    check_new_sharing,
+    ensure_may_manage,
+    shared_with,
+)
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.core.errors import Forbidden, InvalidInput, NotFound
+from helpdesk_api.core.errors import NotFound
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
-from helpdesk_api.models import Group, View, ViewVisibility
+from helpdesk_api.models import View, ViewVisibility
 from helpdesk_api.tickets import TicketFilters, TicketSort, list_tickets
 from helpdesk_api.views.conditions import ViewConditions, view_filter
 from helpdesk_api.views.schemas import ViewCreate, ViewPage, ViewRead, ViewUpdate
@@ -47,11 +52,6 @@ def to_read(view: View) -> ViewRead:
 
 def visible_views(principal: Principal) -> Select[View]:
     return select(View).where(shared_with(principal, View.visibility, View.group_id, View.owner_id))
-
-
-def _ensure_may_manage(principal: Principal, visibility: str) -> None:
-    if visibility != ViewVisibility.personal and not principal.is_admin:
-        raise Forbidden("Only admins manage group and shared views; agents keep personal ones.")
 
 
 async def list_views(
@@ -84,31 +84,15 @@ async def get_view(
     return view
 
 
-async def _check_group(session: AsyncSession, visibility: str, group_id: int | None) -> None:
-    if visibility != ViewVisibility.group:
-        if group_id is not None:
-            raise InvalidInput("group_id is only for group views.", loc=("body", "group_id"))
-        return
-    if group_id is None:
-        raise InvalidInput("A group view needs its group_id.", loc=("body", "group_id"))
-    usable = await session.scalar(select(Group.id).where(Group.id == group_id, Group.is_active))
-    if usable is None:
-        raise InvalidInput(
-            f"group_id: group {group_id} does not exist or is inactive.", loc=("body", "group_id")
-        )
-
-
 async def create_view(session: AsyncSession, principal: Principal, data: ViewCreate) -> View:
-    _ensure_may_manage(principal, data.visibility)
-    await _check_group(session, data.visibility, data.group_id)
-    personal = data.visibility == ViewVisibility.personal
+    owner_id = await check_new_sharing(session, principal, data.visibility, data.group_id, "view")
     view = View(
         title=data.title,
         description=data.description,
         is_active=data.active,
         visibility=data.visibility,
         group_id=data.group_id,
-        owner_id=principal.user_id if personal else None,
+        owner_id=owner_id,
         conditions=data.conditions.model_dump(mode="json"),
         sort=data.sort.value,
         columns=data.columns,
@@ -131,18 +115,11 @@ async def update_view(
 ) -> View:
     """The caller must manage the view as it is and as it will be."""
     fields = data.model_dump(exclude_unset=True)
-    _ensure_may_manage(principal, view.visibility)
-    visibility = data.visibility if "visibility" in fields else ViewVisibility(view.visibility)
-    _ensure_may_manage(principal, visibility)
     before = _snapshot(view)
-    if "visibility" in fields or "group_id" in fields:
-        group_id = data.group_id if "group_id" in fields else view.group_id
-        if "visibility" in fields and visibility != ViewVisibility.group:
-            group_id = data.group_id if "group_id" in fields else None
-        await _check_group(session, visibility, group_id)
-        view.visibility, view.group_id = visibility, group_id
-        personal = visibility == ViewVisibility.personal
-        view.owner_id = (view.owner_id or principal.user_id) if personal else None
+    await change_sharing(
+        session, principal, view, fields=fields, visibility=data.visibility,
+        group_id=data.group_id, noun="view",
+    )  # fmt: skip
     if data.conditions is not None and "conditions" in fields:
         view.conditions = data.conditions.model_dump(mode="json")
     if data.sort is not None and "sort" in fields:
@@ -163,7 +140,7 @@ async def update_view(
 
 
 async def delete_view(session: AsyncSession, principal: Principal, view: View) -> None:
-    _ensure_may_manage(principal, view.visibility)
+    ensure_may_manage(principal, view.visibility, "view")
     read = to_read(view)
     await session.execute(delete(View).where(View.id == view.id))
     await record_event(
