@@ -115,35 +115,48 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url)
 
 
+# Building the application costs ~1 s (two hundred routes and their models): tests that
+# differ only in their database and data directory share one, started afresh for each test.
+_shared_apps: dict[str, FastAPI] = {}
+_apps_in_use: set[int] = set()
+
+
+@asynccontextmanager
+async def started_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The shared application for these settings, started on their database; a fresh one
+    when a test already runs it (two servers in one test), or when it limits rates: the
+    budgets live in its middleware, and one test's spending must not limit the next."""
+    key = settings.model_dump_json(exclude={"database_url", "data_dir"})
+    application = _shared_apps.get(key)
+    if application is None or id(application) in _apps_in_use or settings.rate_limit_per_minute:
+        application = create_app(settings)
+        if not settings.rate_limit_per_minute:
+            _shared_apps.setdefault(key, application)
+    application.state.settings = settings
+    _apps_in_use.add(id(application))
+    try:
+        async with LifespanManager(application):
+            yield application
+    finally:
+        _apps_in_use.discard(id(application))
+        application.dependency_overrides.clear()
+
+
 @asynccontextmanager
 async def app_client(
     settings: Settings, *, raise_app_exceptions: bool = True
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on an app of its own, for tests that need settings of their own."""
-    application = create_app(settings)
-    async with LifespanManager(application):
+    """A client on an app for settings of a test's own."""
+    async with started_app(settings) as application:
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             yield c
 
 
-# Building the application costs ~0.2 s (a hundred routes and their models): tests that
-# differ only in their database and data directory share one, started afresh for each test.
-_shared_apps: dict[str, FastAPI] = {}
-
-
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    key = settings.model_dump_json(exclude={"database_url", "data_dir"})
-    application = _shared_apps.get(key)
-    if application is None:
-        application = _shared_apps[key] = create_app(settings)
-    application.state.settings = settings
-    try:
-        async with LifespanManager(application):
-            yield application
-    finally:
-        application.dependency_overrides.clear()
+    async with started_app(settings) as application:
+        yield application
 
 
 @pytest.fixture

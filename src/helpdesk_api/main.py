@@ -78,7 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             notifier = getattr(app.state, "event_notifier", None)
             if notifier is not None:
                 await notifier.close()
-            for name in ("event_notifier", "attachment_storage"):
+            # Made on first use and kept for the app's life; a test suite serves several
+            # databases in turn from one application object, and a count cached from one
+            # database must not answer for the next.
+            for name in ("event_notifier", "attachment_storage", "view_counts"):
                 if hasattr(app.state, name):
                     delattr(app.state, name)
             await engine.dispose()
