@@ -35,9 +35,10 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 # One process per core (at most four), each with its own PostgreSQL: the suite spends much of
-# its time waiting on real processes, so two cores run it in ~60 % of the serial time.
+# its time waiting on real processes, so two cores run it in ~60 % of the serial time. Work
+# stealing: a few tests take a minute or more, and a worker left idle at the end steals.
 pytest: install-dev dovecot alertmanager client-tools
-	$(BIN)/pytest -n auto --maxprocesses 4 --durations=15
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist worksteal --durations=15
 
 # The checks run side by side (the suite waits on PostgreSQL and real processes much of the
 # time, so the linters and mypy fit in its gaps); each one's output is printed whole when done.

@@ -19,6 +19,9 @@ def free_port() -> int:
         return port
 
 
+READY_SECONDS = 90
+
+
 @contextmanager
 def running_server(database_url: str, **env: str) -> Iterator[str]:
     port = free_port()
@@ -38,7 +41,8 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # A hang detector, not a speed check: a loaded machine has taken over 30 s to start one.
+        deadline = time.monotonic() + READY_SECONDS
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
@@ -48,7 +52,7 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not become ready in 30 s")
+                raise RuntimeError(f"server did not become ready in {READY_SECONDS} s")
             time.sleep(0.1)
         yield base_url
     finally:

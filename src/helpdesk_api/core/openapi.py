@@ -2,6 +2,7 @@
 and its ``webhooks`` section: the messages this service sends. Last, ``openapi_clients``
 shapes the whole document for client generators."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,17 +58,20 @@ class WebhookDoc:
 
 
 # Filled by the event catalogue (``event_catalogue/webhooks.py``): core knows no event type.
-WEBHOOKS: list[WebhookDoc] = []
+# Sources, not documents: a model per event type costs ~0.2 s to build, which only the
+# OpenAPI document needs, not every process that imports the routers.
+WEBHOOK_SOURCES: list[Callable[[], list[WebhookDoc]]] = []
 _REF = "#/components/schemas/{model}"
 
 
 def _add_webhooks(document: dict[str, Any]) -> dict[str, Any]:
     """Messages are documented as they are sent (serialization mode: computed fields too),
     which FastAPI would do only for responses; their models join the components."""
-    if not WEBHOOKS:
+    webhooks = [doc for source in WEBHOOK_SOURCES for doc in source()]
+    if not webhooks:
         return document
     keys, top = models_json_schema(
-        [(doc.message, "serialization") for doc in WEBHOOKS], ref_template=_REF
+        [(doc.message, "serialization") for doc in webhooks], ref_template=_REF
     )
     components: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in top.get("$defs", {}).items():
@@ -90,7 +94,7 @@ def _add_webhooks(document: dict[str, Any]) -> dict[str, Any]:
                 "responses": {"2XX": {"description": "Received; any other answer is retried."}},
             }
         }
-        for doc in WEBHOOKS
+        for doc in webhooks
     }
     return document
 

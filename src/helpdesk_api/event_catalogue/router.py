@@ -2,13 +2,13 @@ from fastapi import APIRouter
 
 from helpdesk_api.core.auth import Staff
 from helpdesk_api.core.db import TransactionalRoute
-from helpdesk_api.core.openapi import WEBHOOKS
+from helpdesk_api.core.openapi import WEBHOOK_SOURCES
 from helpdesk_api.event_catalogue.catalogue import EventTypeList, event_type_list
-from helpdesk_api.event_catalogue.webhooks import document_webhooks
+from helpdesk_api.event_catalogue.webhooks import webhook_docs
 
 router = APIRouter(prefix="/v1", tags=["events"], route_class=TransactionalRoute)
 # The webhook messages join the OpenAPI document with the catalogue that describes them.
-document_webhooks(WEBHOOKS)
+WEBHOOK_SOURCES.append(webhook_docs)
 
 
 @router.get("/event-types")

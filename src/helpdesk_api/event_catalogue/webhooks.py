@@ -42,10 +42,12 @@ def message_model(event_type: EventType) -> type[BaseModel]:
     )
 
 
-def document_webhooks(docs: list[WebhookDoc]) -> None:
-    docs.extend(
+@cache
+def webhook_docs() -> list[WebhookDoc]:
+    docs = [
         WebhookDoc(event_type.value, spec.description, message_model(event_type))
         for event_type, spec in CATALOGUE.items()
-    )
+    ]
     # Not an event: what a messaging channel's webhook_url receives for each public reply.
     docs.append(WebhookDoc(REPLY_TYPE, ChannelReply.__doc__ or REPLY_TYPE, ChannelReply))
+    return docs

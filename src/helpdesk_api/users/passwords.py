@@ -7,10 +7,10 @@ both the CPU and the memory a flood can take, and a cap on waiting checks sheds 
 """
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import ParamSpec, TypeVar
 
 from argon2 import PasswordHasher
@@ -19,8 +19,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from helpdesk_api.core.errors import TooManyRequests
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps response times alike.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so response times stay alike. Made on
+    first need, not at import: every process (each CLI command) would pay a hash for it."""
+    return _hasher.hash("not-a-real-password")
+
 
 POOL_THREADS = max(1, min(4, os.cpu_count() or 1))
 # Checks queued beyond this are refused at once: each waiting one is a request held open.
@@ -42,14 +48,15 @@ async def run_in_password_pool(fn: Callable[P, R], *args: P.args, **kwargs: P.kw
     _waiting.add(ticket)
     try:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_pool, partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(_pool, functools.partial(fn, *args, **kwargs))
     finally:
         _waiting.discard(ticket)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        verified = _hasher.verify(password_hash or _dummy_hash(), password)
+        return verified and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
