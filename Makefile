@@ -96,7 +96,7 @@ clean:
 # Options pass through, e.g. `make bench BENCH_ARGS="--workers 4 --concurrency 16"`.
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-mail bench-triggers bench-channels
+.PHONY: bench bench-quick bench-check bench-mail bench-triggers bench-channels
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -107,6 +107,12 @@ bench: $(VENV)/.installed-bench
 
 bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
+# Before every change to a hot path: the quick run (which loads the quick dataset when it is
+# missing), then the floors held to the service's statements on it, one for one (~5 min).
+bench-check: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+	$(BIN)/python -m bench.capture_sql --check
 
 # The e-mail paths (bench/README.md, "Mail"): ~6 min; BENCH_ARGS=--quick for ~1.
 bench-mail: $(VENV)/.installed-bench

@@ -80,6 +80,9 @@ class _Database:
             self.embedded.stop()
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: HELPDESK_HOST or 127.0.0.1")] = None,
@@ -112,6 +115,10 @@ def serve(
             log_config=None,
             proxy_headers=True,
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+            # Workers are spawned and import the application before they can answer the
+            # supervisor's ping; on a busy machine that takes longer than uvicorn's 5 s,
+            # and it killed and respawned them for ever (the service never came up).
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
 
 
