@@ -141,8 +141,11 @@ async def on_create(r: Request, t: dict[str, Any]) -> datetime | None:
     if not policies:
         return None
     tags = set(t["tags"])
-    tags.update(await conn.fetchval(USER_TAGS_SQL, t["requester_id"]) or [])
-    if t["organization_id"] is not None:
+    # The requester's and organisation's tags are read only when a policy asks for tags.
+    segments = any(policy.conditions.get("tags") for policy in policies)
+    if segments:
+        tags.update(await conn.fetchval(USER_TAGS_SQL, t["requester_id"]) or [])
+    if segments and t["organization_id"] is not None:
         tags.update(await conn.fetchval(ORGANIZATION_TAGS_SQL, t["organization_id"]) or [])
     facts = TicketFacts(
         priority=t["priority"], group_id=t["group_id"], organization_id=t["organization_id"],
