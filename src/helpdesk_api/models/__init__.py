@@ -16,6 +16,7 @@ from helpdesk_api.models.channel import (
     DeliveryTarget,
     MessagingChannel,
 )
+from helpdesk_api.models.deflection import DeflectionState, KbDeflection
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
@@ -108,6 +109,7 @@ __all__ = [
     "ChannelDelivery",
     "ChannelKind",
     "ChannelMessage",
+    "DeflectionState",
     "DeliveryTarget",
     "EmailChannel",
     "Event",
@@ -121,6 +123,7 @@ __all__ = [
     "InboundStatus",
     "KbArticle",
     "KbCategory",
+    "KbDeflection",
     "KbRevision",
     "KbSection",
     "KbTranslation",
