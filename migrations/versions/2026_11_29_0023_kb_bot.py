@@ -1,9 +1,11 @@
-"""The knowledge base bot: per-channel settings and the deflections it records.
+"""The knowledge base bot: per-channel settings and the deflections it records; files of
+article translations.
 
 - ``messaging_channels``: ``kb_bot_enabled`` (off), ``kb_bot_min_rank``,
   ``kb_bot_max_articles``.
 - ``kb_deflections``: one bot reply (the articles offered, the link token's digest) and the
   requester's answer (offered / accepted / rejected, when, how).
+- ``kb_attachments``: a stored file (``attachments``) belonging to a translation.
 
 Revision ID: 0023
 Revises: 0022
@@ -80,7 +82,32 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "kb_attachments",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("translation_id", sa.BigInteger(), nullable=False),
+        sa.Column("attachment_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["translation_id"], ["kb_translations.id"],
+            name=op.f("fk_kb_attachments_translation_id_kb_translations"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["attachment_id"], ["attachments.id"],
+            name=op.f("fk_kb_attachments_attachment_id_attachments"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_attachments")),
+        sa.UniqueConstraint("attachment_id", name=op.f("uq_kb_attachments_attachment_id")),
+    )  # fmt: skip
+    op.create_index(
+        "ix_kb_attachments_translation_id", "kb_attachments", ["translation_id", "id"]
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("kb_attachments")
     op.drop_table("kb_deflections")
     op.drop_column("messaging_channels", "kb_bot_max_articles")
     op.drop_column("messaging_channels", "kb_bot_min_rank")

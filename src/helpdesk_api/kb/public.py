@@ -9,10 +9,12 @@ from sqlalchemy.orm import aliased
 from helpdesk_api.core.errors import NotFound
 from helpdesk_api.core.pagination import paginate
 from helpdesk_api.kb import search
+from helpdesk_api.kb.inline_images import public_path
 from helpdesk_api.kb.public_schemas import (
     PublicArticlePage,
     PublicArticleRead,
     PublicArticleSummary,
+    PublicAttachment,
     PublicCategoryPage,
     PublicCategoryRead,
     PublicSectionPage,
@@ -21,7 +23,15 @@ from helpdesk_api.kb.public_schemas import (
 )
 from helpdesk_api.kb.search import Audience, Filters, Hit
 from helpdesk_api.kb.structure import by_position, sections_statement
-from helpdesk_api.models import ArticleVisibility, KbArticle, KbCategory, KbSection, KbTranslation
+from helpdesk_api.models import (
+    ArticleVisibility,
+    Attachment,
+    KbArticle,
+    KbAttachment,
+    KbCategory,
+    KbSection,
+    KbTranslation,
+)
 
 
 def _readable_articles_in(audience: Audience, section_ids: Any) -> ColumnElement[bool]:
@@ -154,6 +164,12 @@ async def article(
         rows, key=lambda r: _preference(locale, r.KbArticle.source_locale, r.KbTranslation.locale)
     )
     translation, found = best.KbTranslation, best.KbArticle
+    files = await session.scalars(
+        select(Attachment)
+        .join(KbAttachment, KbAttachment.attachment_id == Attachment.id)
+        .where(KbAttachment.translation_id == translation.id)
+        .order_by(Attachment.id)
+    )
     return PublicArticleRead(
         id=found.id,
         locale=translation.locale,
@@ -167,6 +183,16 @@ async def article(
         unhelpful_count=found.unhelpful_count,
         published_at=translation.published_at,
         updated_at=translation.updated_at,
+        attachments=[
+            PublicAttachment(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                url=public_path(found.id, a.id),
+            )
+            for a in files
+        ],
     )
 
 

@@ -73,6 +73,17 @@ class PublicArticleRead(BaseModel):
     unhelpful_count: int
     published_at: datetime | None
     updated_at: datetime
+    attachments: list["PublicAttachment"] = Field(
+        description="The translation's files (images shown inline, documents to link)."
+    )
+
+
+class PublicAttachment(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str = Field(description="`/v1/public/kb/articles/{id}/attachments/{attachment_id}`.")
 
 
 class VoteCreate(StrictModel):

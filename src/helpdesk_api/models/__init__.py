@@ -23,6 +23,7 @@ from helpdesk_api.models.idempotency import IdempotencyKey
 from helpdesk_api.models.kb import (
     ArticleVisibility,
     KbArticle,
+    KbAttachment,
     KbCategory,
     KbRevision,
     KbSection,
@@ -122,6 +123,7 @@ __all__ = [
     "InboundSource",
     "InboundStatus",
     "KbArticle",
+    "KbAttachment",
     "KbCategory",
     "KbDeflection",
     "KbRevision",

@@ -167,3 +167,20 @@ class KbVote(IdMixin, Base):
     helpful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class KbAttachment(IdMixin, Base):
+    """A stored file (``attachments``) that belongs to a translation: listed with it, shown
+    inline in its body, and served publicly exactly when the translation may be read. A file
+    linked here is never a comment's too."""
+
+    __tablename__ = "kb_attachments"
+    __table_args__ = (Index("ix_kb_attachments_translation_id", "translation_id", "id"),)
+
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_translations.id", ondelete="CASCADE")
+    )
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
