@@ -6,6 +6,8 @@ article translations.
 - ``kb_deflections``: one bot reply (the articles offered, the link token's digest) and the
   requester's answer (offered / accepted / rejected, when, how).
 - ``kb_attachments``: a stored file (``attachments``) belonging to a translation.
+- ``kb_categories.translations``, ``kb_sections.translations``: names and descriptions per
+  locale, ``{locale: {"name", "description"}}``.
 
 Revision ID: 0023
 Revises: 0022
@@ -106,7 +108,21 @@ def upgrade() -> None:
     )
 
 
+    for table in ("kb_categories", "kb_sections"):
+        op.add_column(
+            table,
+            sa.Column(
+                "translations",
+                postgresql.JSONB(astext_type=sa.Text()),
+                server_default=sa.text("'{}'::jsonb"),
+                nullable=False,
+            ),
+        )
+
+
 def downgrade() -> None:
+    op.drop_column("kb_sections", "translations")
+    op.drop_column("kb_categories", "translations")
     op.drop_table("kb_attachments")
     op.drop_table("kb_deflections")
     op.drop_column("messaging_channels", "kb_bot_max_articles")

@@ -61,8 +61,31 @@ def _section_readable(audience: Audience) -> ColumnElement[bool]:
     )
 
 
+def named(row: KbCategory | KbSection, locale: str | None) -> dict[str, Any]:
+    """``name``, ``description`` and ``locale`` in ``locale``, a locale of its language,
+    or the defaults."""
+    names: dict[str, Any] = row.translations or {}
+    chosen = None
+    if locale is not None:
+        language = locale.split("-")[0]
+        chosen = (
+            locale
+            if locale in names
+            else next((k for k in sorted(names) if k.split("-")[0] == language), None)
+        )
+    if chosen is None:
+        return {"name": row.name, "description": row.description, "locale": None}
+    entry = names[chosen]
+    return {"name": entry["name"], "description": entry.get("description"), "locale": chosen}
+
+
 async def categories(
-    session: AsyncSession, audience: Audience, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    audience: Audience,
+    *,
+    locale: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> PublicCategoryPage:
     rows, next_cursor = await paginate(
         session,
@@ -73,7 +96,7 @@ async def categories(
         ordering="position",
     )
     return PublicCategoryPage(
-        data=[PublicCategoryRead.model_validate(r, from_attributes=True) for r in rows],
+        data=[PublicCategoryRead(id=r.id, position=r.position, **named(r, locale)) for r in rows],
         next_cursor=next_cursor,
     )
 
@@ -84,6 +107,7 @@ async def sections(
     *,
     category_id: int | None,
     parent_id: int | None,
+    locale: str | None,
     limit: int,
     cursor: str | None,
 ) -> PublicSectionPage:
@@ -98,7 +122,16 @@ async def sections(
         ordering="position",
     )
     return PublicSectionPage(
-        data=[PublicSectionRead.model_validate(r, from_attributes=True) for r in rows],
+        data=[
+            PublicSectionRead(
+                id=r.id,
+                category_id=r.category_id,
+                parent_id=r.parent_id,
+                position=r.position,
+                **named(r, locale),
+            )
+            for r in rows
+        ],
         next_cursor=next_cursor,
     )
 

@@ -17,10 +17,17 @@ SNIPPET = (
 )
 
 
+NAMES_LOCALE = (
+    "The locale `name` and `description` are in: the one asked for (or of its language) "
+    "when translated; null for the default names."
+)
+
+
 class PublicCategoryRead(BaseModel):
     id: int
     name: str
     description: str | None
+    locale: str | None = Field(description=NAMES_LOCALE)
     position: int
 
 
@@ -34,6 +41,7 @@ class PublicSectionRead(BaseModel):
     parent_id: int | None
     name: str
     description: str | None
+    locale: str | None = Field(description=NAMES_LOCALE)
     position: int
 
 
