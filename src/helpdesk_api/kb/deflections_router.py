@@ -3,10 +3,9 @@ reports (staff)."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Query
 
-from helpdesk_api.core.auth import Principal, Staff, bearer_scheme, get_principal
+from helpdesk_api.core.auth import Staff
 from helpdesk_api.core.clock import Now
 from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.errors import problem_responses
@@ -20,6 +19,7 @@ from helpdesk_api.kb.deflection_schemas import (
     DeflectionPage,
     deflection_read,
 )
+from helpdesk_api.kb.visitors import Reader
 from helpdesk_api.models import DeflectionState
 
 router = APIRouter(prefix="/v1", tags=["knowledge-base"], route_class=TransactionalRoute)
@@ -27,18 +27,6 @@ router = APIRouter(prefix="/v1", tags=["knowledge-base"], route_class=Transactio
 OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}]}
 From = Annotated[Timestamp | None, Query(alias="from", description="Inclusive; by offered_at.")]
 To = Annotated[Timestamp | None, Query(alias="to", description="Exclusive; by offered_at.")]
-
-
-async def optional_principal(
-    request: Request,
-    session: DB,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    now: Now,
-) -> Principal | None:
-    """None without a token; a token that is sent must be valid (401 otherwise)."""
-    if credentials is None:
-        return None
-    return await get_principal(request, session, credentials, now)
 
 
 @router.post(
@@ -54,7 +42,7 @@ async def answer_deflection(
     data: DeflectionAnswer,
     session: DB,
     now: Now,
-    principal: Annotated[Principal | None, Depends(optional_principal)],
+    principal: Reader,
 ) -> DeflectionAnswered:
     """The requester's answer to the bot's reply, from the page its link opens (the
     setting `kb_deflection_url`). `solved: true` solves the ticket through the ticket
