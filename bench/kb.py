@@ -178,6 +178,7 @@ def suggest_sql(locale: str, text: str) -> tuple[str, Callable[[list[int]], str]
     rank = func.ts_rank(KbTranslation.search_vector, query)
     page = (
         search.readable(ANONYMOUS, Filters())
+        .add_columns(rank.label("rank"))
         .where(
             KbTranslation.locale.in_([locale]),
             KbTranslation.search_vector.op("@@")(query),

@@ -14,6 +14,8 @@ from helpdesk_api.events.router import router as events_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
 from helpdesk_api.imports.router import router as imports_router
+from helpdesk_api.kb.attachments_router import router as kb_attachments_router
+from helpdesk_api.kb.deflections_router import router as kb_deflections_router
 from helpdesk_api.kb.public_router import router as public_kb_router
 from helpdesk_api.kb.router import router as kb_router
 from helpdesk_api.kb.translations_router import router as kb_translations_router
@@ -67,6 +69,8 @@ v1_routers = [
     notification_templates_router,
     kb_router,
     kb_translations_router,
+    kb_deflections_router,
+    kb_attachments_router,
     public_kb_router,
     satisfaction_router,
     customers_router,

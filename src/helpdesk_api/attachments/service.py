@@ -18,7 +18,7 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
-from helpdesk_api.models import Attachment, Ticket, TicketComment
+from helpdesk_api.models import Attachment, KbAttachment, Ticket, TicketComment
 
 # Bidirectional overrides disguise extensions ("invoice\u202efdp.exe" shows as "…exe.pdf").
 _BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -190,6 +190,14 @@ async def attach_to_comment(
         .execution_options(populate_existing=True)
     )
     found = {a.id: a for a in rows}
+    # An article's file is the article's: a comment gets its own upload.
+    of_articles = set(
+        (
+            await session.scalars(
+                select(KbAttachment.attachment_id).where(KbAttachment.attachment_id.in_(found))
+            )
+        ).all()
+    )
     seen: set[int] = set()
     for index, attachment_id in enumerate(attachment_ids):
         loc = ("body", "attachment_ids", index)
@@ -204,9 +212,10 @@ async def attach_to_comment(
             raise InvalidInput(
                 f"Attachment {attachment_id} is listed twice.", loc=loc, type="duplicate"
             )
-        if attachment.comment_id is not None:
+        if attachment.comment_id is not None or attachment_id in of_articles:
             raise InvalidInput(
-                f"Attachment {attachment_id} is already attached to a comment; upload it again.",
+                f"Attachment {attachment_id} is already attached to a comment or an article; "
+                "upload it again.",
                 loc=loc,
                 type="attachment_already_attached",
             )

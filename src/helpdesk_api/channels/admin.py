@@ -47,6 +47,9 @@ def to_read(channel: MessagingChannel) -> ChannelRead:
         telegram_bot_token_set=channel.telegram_bot_token is not None,
         telegram_api_base_url=channel.telegram_api_base_url,
         alert_solve_when_resolved=channel.alert_solve_when_resolved,
+        kb_bot_enabled=channel.kb_bot_enabled,
+        kb_bot_min_rank=channel.kb_bot_min_rank,
+        kb_bot_max_articles=channel.kb_bot_max_articles,
         created_at=channel.created_at,
         updated_at=channel.updated_at,
     )
@@ -107,6 +110,9 @@ async def create_channel(
             else (TELEGRAM_API if data.kind == ChannelKind.telegram else None)
         ),
         alert_solve_when_resolved=data.alert_solve_when_resolved,
+        kb_bot_enabled=data.kb_bot_enabled,
+        kb_bot_min_rank=data.kb_bot_min_rank,
+        kb_bot_max_articles=data.kb_bot_max_articles,
         created_at=now,
         updated_at=now,
     )

@@ -23,6 +23,8 @@ from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.settings import Settings
+from helpdesk_api.kb.bot import BotConfig, answer_at_once
+from helpdesk_api.kb.deflections import answer_by_keyword
 from helpdesk_api.models import (
     Channel,
     ChannelConversation,
@@ -182,6 +184,8 @@ async def receive(
             .values(last_message_at=now, reply_to=inbound.reply_to)
         )
         row.outcome, row.comment_id = "comment", written.id
+        # "solved" in answer to the bot's reply accepts its articles and solves the ticket.
+        await answer_by_keyword(session, ticket, inbound.text, now=now)
     else:
         draft = TicketDraft(
             subject=subject_of(inbound.text),
@@ -205,6 +209,11 @@ async def receive(
             )
         )
         row.outcome, row.comment_id = "new_ticket", opened.first_comment.id
+        await session.flush()  # the conversation, which the bot's reply is relayed through
+        await answer_at_once(
+            session, BotConfig.of_channel(channel, settings), ticket, text=inbound.text,
+            channel_id=channel.id, now=now,
+        )  # fmt: skip
     row.user_id, row.ticket_id = customer.id, ticket.id
     await session.flush()
     received = Received(row, duplicate=False)

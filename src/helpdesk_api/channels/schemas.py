@@ -13,6 +13,8 @@ GroupRef = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Url = Annotated[AnyHttpUrl, Field(max_length=2048)]
 # A minute to a year.
 ReopenMinutes = Annotated[StrictInt, Field(ge=1, le=525_600)]
+BotRank = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+BotArticles = Annotated[StrictInt, Field(ge=1, le=10)]
 BotToken = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[0-9]+:[A-Za-z0-9_-]+$")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=200), OneLine]
 MESSAGE_MAX_CHARS = 20_000
@@ -56,6 +58,18 @@ class ChannelCreate(StrictModel):
         description="Alertmanager only: solve a group's ticket once every alert of the group "
         "(by fingerprint) is resolved.",
     )
+    kb_bot_enabled: StrictBool = Field(
+        default=False,
+        description="Answer a new conversation at once with the best public knowledge base "
+        'articles in the sender\'s language, and a link (or the reply "solved") that solves '
+        "it. Needs the service's `kb_article_url` and `kb_deflection_url` settings.",
+    )
+    kb_bot_min_rank: BotRank = Field(
+        default=0.05,
+        description="The least search rank an article needs to be offered (the message's "
+        "words: about 0.03 for one word in a body, 0.1 or more for title words).",
+    )
+    kb_bot_max_articles: BotArticles = Field(default=3, description="Articles offered at most.")
 
 
 class ChannelUpdate(StrictModel):
@@ -67,6 +81,9 @@ class ChannelUpdate(StrictModel):
     telegram_bot_token: BotToken = omittable()
     telegram_api_base_url: Url = omittable()
     alert_solve_when_resolved: StrictBool = omittable()
+    kb_bot_enabled: StrictBool = omittable()
+    kb_bot_min_rank: BotRank = omittable()
+    kb_bot_max_articles: BotArticles = omittable()
 
 
 class ChannelRead(BaseModel):
@@ -80,6 +97,9 @@ class ChannelRead(BaseModel):
     telegram_bot_token_set: bool
     telegram_api_base_url: str | None
     alert_solve_when_resolved: bool
+    kb_bot_enabled: bool
+    kb_bot_min_rank: float
+    kb_bot_max_articles: int
     created_at: datetime
     updated_at: datetime
 

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Lists read from the environment as comma-separated values, as operators write them.
@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     # Knowledge base: new votes one client address may cast per hour (votes changed or
     # repeated are not counted).
     kb_votes_per_address_per_hour: int = Field(default=60, ge=1)
+    # The bot that answers a new ticket at once with the best public articles in the
+    # requester's language. It speaks only when both pages are set: an article's page
+    # (`{id}` and `{locale}` stand for them, https://support.example.com/kb/{id}?hl={locale})
+    # and the page that asks "did this solve it?" (`{token}`,
+    # https://support.example.com/deflect/{token}), which posts the answer to
+    # POST /v1/public/deflections/{token}. Messaging channels turn it on per channel
+    # (`kb_bot_*` of /v1/channels); the web form with the three settings below.
+    kb_article_url: str | None = None
+    kb_deflection_url: str | None = None
+    kb_bot_web_form_enabled: bool = False
+    # The least search rank (ts_rank of the request's words, plus a shared tag's bonus) an
+    # article needs to be offered, and how many at most.
+    kb_bot_web_form_min_rank: float = Field(default=0.05, ge=0, le=10)
+    kb_bot_web_form_max_articles: int = Field(default=3, ge=1, le=10)
     # The public web form (POST /v1/public/requests). Requests one client address may send
     # an hour (accepted or caught as spam); the largest body (JSON with base64 attachments)
     # and how many files one request may carry.
@@ -172,6 +186,16 @@ class Settings(BaseSettings):
             not value.startswith(("https://", "http://")) or "{token}" not in value
         ):
             raise ValueError("must be an http(s) URL with {token} where the rating token goes")
+        return value
+
+    @field_validator("kb_article_url", "kb_deflection_url")
+    @classmethod
+    def _kb_link(cls, value: str | None, info: ValidationInfo) -> str | None:
+        needs = ("{id}",) if info.field_name == "kb_article_url" else ("{token}",)
+        if value is not None and (
+            not value.startswith(("https://", "http://")) or not all(n in value for n in needs)
+        ):
+            raise ValueError(f"must be an http(s) URL with {', '.join(needs)}")
         return value
 
     @field_validator("web_form_captcha_verify_url")

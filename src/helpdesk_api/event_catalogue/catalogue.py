@@ -208,6 +208,20 @@ CATALOGUE: dict[EventType, EventSpec] = {
     T.article_translation_deleted: EventSpec(
         "A translation of an article was deleted.", kb.ArticleTranslationRef
     ),
+    T.deflection_offered: EventSpec(
+        "The knowledge base bot answered a new ticket with articles (its reply is told as "
+        "`comment.created`, `via: bot`). Staff only.",
+        kb.DeflectionEvent,
+    ),
+    T.deflection_accepted: EventSpec(
+        "The requester said the bot's articles solved it; the ticket's solving, if it was "
+        "not solved yet, is told as `ticket.updated` (`via: bot`). Staff only.",
+        kb.DeflectionEvent,
+    ),
+    T.deflection_rejected: EventSpec(
+        "The requester said the bot's articles did not solve it. Staff only.",
+        kb.DeflectionEvent,
+    ),
     T.satisfaction_rated: EventSpec(
         "A solved ticket's requester rated it (the first rating of this resolution); the "
         "ticket's `satisfaction_score` change is told as `ticket.updated`. Staff only.",

@@ -4,6 +4,7 @@ only their tickets' events, and an internal article's changes must not reach the
 from pydantic import Field
 
 from helpdesk_api.event_catalogue.payloads import Changes, Payload
+from helpdesk_api.kb.deflection_schemas import DeflectionRead
 from helpdesk_api.kb.schemas import ArticleRead, CategoryRead, SectionRead
 from helpdesk_api.kb.translation_schemas import TranslationRead
 
@@ -65,3 +66,7 @@ class ArticleTranslationRef(Payload):
 
 class ArticleDeleted(Payload):
     article_id: int
+
+
+class DeflectionEvent(Payload):
+    deflection: DeflectionRead

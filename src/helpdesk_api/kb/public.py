@@ -9,10 +9,12 @@ from sqlalchemy.orm import aliased
 from helpdesk_api.core.errors import NotFound
 from helpdesk_api.core.pagination import paginate
 from helpdesk_api.kb import search
+from helpdesk_api.kb.inline_images import public_path
 from helpdesk_api.kb.public_schemas import (
     PublicArticlePage,
     PublicArticleRead,
     PublicArticleSummary,
+    PublicAttachment,
     PublicCategoryPage,
     PublicCategoryRead,
     PublicSectionPage,
@@ -21,7 +23,15 @@ from helpdesk_api.kb.public_schemas import (
 )
 from helpdesk_api.kb.search import Audience, Filters, Hit
 from helpdesk_api.kb.structure import by_position, sections_statement
-from helpdesk_api.models import ArticleVisibility, KbArticle, KbCategory, KbSection, KbTranslation
+from helpdesk_api.models import (
+    ArticleVisibility,
+    Attachment,
+    KbArticle,
+    KbAttachment,
+    KbCategory,
+    KbSection,
+    KbTranslation,
+)
 
 
 def _readable_articles_in(audience: Audience, section_ids: Any) -> ColumnElement[bool]:
@@ -51,8 +61,31 @@ def _section_readable(audience: Audience) -> ColumnElement[bool]:
     )
 
 
+def named(row: KbCategory | KbSection, locale: str | None) -> dict[str, Any]:
+    """``name``, ``description`` and ``locale`` in ``locale``, a locale of its language,
+    or the defaults."""
+    names: dict[str, Any] = row.translations or {}
+    chosen = None
+    if locale is not None:
+        language = locale.split("-")[0]
+        chosen = (
+            locale
+            if locale in names
+            else next((k for k in sorted(names) if k.split("-")[0] == language), None)
+        )
+    if chosen is None:
+        return {"name": row.name, "description": row.description, "locale": None}
+    entry = names[chosen]
+    return {"name": entry["name"], "description": entry.get("description"), "locale": chosen}
+
+
 async def categories(
-    session: AsyncSession, audience: Audience, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    audience: Audience,
+    *,
+    locale: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> PublicCategoryPage:
     rows, next_cursor = await paginate(
         session,
@@ -63,7 +96,7 @@ async def categories(
         ordering="position",
     )
     return PublicCategoryPage(
-        data=[PublicCategoryRead.model_validate(r, from_attributes=True) for r in rows],
+        data=[PublicCategoryRead(id=r.id, position=r.position, **named(r, locale)) for r in rows],
         next_cursor=next_cursor,
     )
 
@@ -74,6 +107,7 @@ async def sections(
     *,
     category_id: int | None,
     parent_id: int | None,
+    locale: str | None,
     limit: int,
     cursor: str | None,
 ) -> PublicSectionPage:
@@ -88,7 +122,16 @@ async def sections(
         ordering="position",
     )
     return PublicSectionPage(
-        data=[PublicSectionRead.model_validate(r, from_attributes=True) for r in rows],
+        data=[
+            PublicSectionRead(
+                id=r.id,
+                category_id=r.category_id,
+                parent_id=r.parent_id,
+                position=r.position,
+                **named(r, locale),
+            )
+            for r in rows
+        ],
         next_cursor=next_cursor,
     )
 
@@ -154,6 +197,12 @@ async def article(
         rows, key=lambda r: _preference(locale, r.KbArticle.source_locale, r.KbTranslation.locale)
     )
     translation, found = best.KbTranslation, best.KbArticle
+    files = await session.scalars(
+        select(Attachment)
+        .join(KbAttachment, KbAttachment.attachment_id == Attachment.id)
+        .where(KbAttachment.translation_id == translation.id)
+        .order_by(Attachment.id)
+    )
     return PublicArticleRead(
         id=found.id,
         locale=translation.locale,
@@ -167,6 +216,16 @@ async def article(
         unhelpful_count=found.unhelpful_count,
         published_at=translation.published_at,
         updated_at=translation.updated_at,
+        attachments=[
+            PublicAttachment(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                url=public_path(found.id, a.id),
+            )
+            for a in files
+        ],
     )
 
 

@@ -57,10 +57,18 @@ SearchText = Annotated[
     "/categories", response_model=PublicCategoryPage, responses=CACHED, openapi_extra=OPTIONAL_TOKEN
 )
 async def list_public_categories(
-    request: Request, session: DB, reader: Reader, limit: Limit = 50, cursor: Cursor = None
+    request: Request,
+    session: DB,
+    reader: Reader,
+    locale: LocaleQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Response:
-    """Categories with something published you may read, by position."""
-    page = await public.categories(session, audience_of(reader), limit=limit, cursor=cursor)
+    """Categories with something published you may read, by position; names and
+    descriptions in `locale` (or a locale of its language) where translated."""
+    page = await public.categories(
+        session, audience_of(reader), locale=locale, limit=limit, cursor=cursor
+    )
     return cached(request, page, signed_in=reader is not None)
 
 
@@ -73,15 +81,18 @@ async def list_public_sections(
     reader: Reader,
     category_id: OptionalId = None,
     parent_id: OptionalId = None,
+    locale: LocaleQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
-    """Sections with something published you may read (in them or their subsections)."""
+    """Sections with something published you may read (in them or their subsections);
+    names and descriptions in `locale` (or a locale of its language) where translated."""
     page = await public.sections(
         session,
         audience_of(reader),
         category_id=category_id,
         parent_id=parent_id,
+        locale=locale,
         limit=limit,
         cursor=cursor,
     )

@@ -17,10 +17,17 @@ SNIPPET = (
 )
 
 
+NAMES_LOCALE = (
+    "The locale `name` and `description` are in: the one asked for (or of its language) "
+    "when translated; null for the default names."
+)
+
+
 class PublicCategoryRead(BaseModel):
     id: int
     name: str
     description: str | None
+    locale: str | None = Field(description=NAMES_LOCALE)
     position: int
 
 
@@ -34,6 +41,7 @@ class PublicSectionRead(BaseModel):
     parent_id: int | None
     name: str
     description: str | None
+    locale: str | None = Field(description=NAMES_LOCALE)
     position: int
 
 
@@ -73,6 +81,17 @@ class PublicArticleRead(BaseModel):
     unhelpful_count: int
     published_at: datetime | None
     updated_at: datetime
+    attachments: list["PublicAttachment"] = Field(
+        description="The translation's files (images shown inline, documents to link)."
+    )
+
+
+class PublicAttachment(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str = Field(description="`/v1/public/kb/articles/{id}/attachments/{attachment_id}`.")
 
 
 class VoteCreate(StrictModel):

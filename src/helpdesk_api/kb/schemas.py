@@ -22,6 +22,24 @@ Label = Annotated[
 ]
 Labels = Annotated[list[Label], Field(max_length=50)]
 
+
+class NameTranslation(StrictModel):
+    name: Name
+    description: Description | None = Field(
+        default=None, description="Default: none (the default description is not used)."
+    )
+
+
+NameTranslations = Annotated[
+    dict[Locale, NameTranslation],
+    Field(
+        max_length=50,
+        description="Name and description per locale, shown by the public API for that "
+        "locale (or its language); other locales read `name` and `description`. A write "
+        "replaces the whole map.",
+    ),
+]
+
 POSITION = "Order among siblings, ascending (ties: by id). Default when left out: `0`."
 VISIBILITY = (
     "`public`: anyone, without a token; `signed_in`: any signed-in user, customers "
@@ -32,12 +50,14 @@ VISIBILITY = (
 class CategoryCreate(StrictModel):
     name: Name
     description: Description | None = None
+    translations: NameTranslations | None = Field(default=None)
     position: Position | None = Field(default=None, description=POSITION)
 
 
 class CategoryUpdate(StrictModel):
     name: Name = omittable()
     description: Description | None = None
+    translations: NameTranslations = omittable()
     position: Position = omittable()
 
 
@@ -45,6 +65,7 @@ class CategoryRead(BaseModel):
     id: int
     name: str
     description: str | None
+    translations: dict[str, NameTranslation]
     position: int
     created_at: datetime
     updated_at: datetime
@@ -62,6 +83,7 @@ class SectionCreate(StrictModel):
     )
     name: Name
     description: Description | None = None
+    translations: NameTranslations | None = Field(default=None)
     position: Position | None = Field(default=None, description=POSITION)
 
 
@@ -72,6 +94,7 @@ class SectionUpdate(StrictModel):
     parent_id: Id | None = None
     name: Name = omittable()
     description: Description | None = None
+    translations: NameTranslations = omittable()
     position: Position = omittable()
 
 
@@ -81,6 +104,7 @@ class SectionRead(BaseModel):
     parent_id: int | None
     name: str
     description: str | None
+    translations: dict[str, NameTranslation]
     position: int
     created_at: datetime
     updated_at: datetime

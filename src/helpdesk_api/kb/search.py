@@ -114,6 +114,7 @@ class Hit:
     article: KbArticle
     snippet: str | None
     matched: Matched | None
+    rank: float | None = None
 
 
 def _keys(rank: ColumnElement[Any] | None) -> list[SortKey]:
@@ -219,9 +220,11 @@ async def suggest(
     text: str,
     labels: Sequence[str] = (),
     limit: int,
+    min_rank: float | None = None,
 ) -> list[Hit]:
     """The best readable articles in ``locale`` for a text, any of its words counting;
-    articles sharing a label with ``labels`` (a ticket's tags) rank higher."""
+    articles sharing a label with ``labels`` (a ticket's tags) rank higher. With
+    ``min_rank``, only those ranked at least that (the bot's threshold)."""
     if not has_words(text) and not labels:
         return []
     query = any_word_query(locale, text)
@@ -233,13 +236,22 @@ async def suggest(
         matches = or_(matches, shares_label)
     statement = (
         readable(audience, Filters())
+        .add_columns(rank.label("rank"))
         .where(KbTranslation.locale.in_(_locale_and_language(locale)), matches)
         .order_by(rank.desc(), KbArticle.promoted.desc(), KbTranslation.id)
         .limit(limit)
     )
+    if min_rank is not None:
+        statement = statement.where(rank >= min_rank)
     rows = (await session.execute(statement)).all()
     snippets = await _snippets(session, locale, query, [r.KbTranslation.id for r in rows])
     return [
-        Hit(r.KbTranslation, r.KbArticle, snippets.get(r.KbTranslation.id), Matched.full_text)
+        Hit(
+            r.KbTranslation,
+            r.KbArticle,
+            snippets.get(r.KbTranslation.id),
+            Matched.full_text,
+            float(r.rank),
+        )
         for r in rows
     ]

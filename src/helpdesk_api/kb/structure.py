@@ -15,6 +15,7 @@ from helpdesk_api.kb.schemas import (
     CategoryCreate,
     CategoryRead,
     CategoryUpdate,
+    NameTranslation,
     SectionCreate,
     SectionRead,
     SectionUpdate,
@@ -33,6 +34,10 @@ def category_read(category: KbCategory) -> CategoryRead:
 
 def section_read(section: KbSection) -> SectionRead:
     return SectionRead.model_validate(section, from_attributes=True)
+
+
+def _names(translations: dict[str, NameTranslation] | None) -> dict[str, Any]:
+    return {locale: t.model_dump() for locale, t in (translations or {}).items()}
 
 
 def by_position(model: Any) -> list[SortKey]:
@@ -58,7 +63,12 @@ async def list_categories(
 async def create_category(
     session: AsyncSession, actor: Principal, data: CategoryCreate
 ) -> KbCategory:
-    category = KbCategory(name=data.name, description=data.description, position=data.position or 0)
+    category = KbCategory(
+        name=data.name,
+        description=data.description,
+        translations=_names(data.translations),
+        position=data.position or 0,
+    )
     session.add(category)
     await session.flush()
     await session.refresh(category)
@@ -70,6 +80,8 @@ async def update_category(
     session: AsyncSession, actor: Principal, category: KbCategory, data: CategoryUpdate
 ) -> KbCategory:
     fields = data.model_dump(exclude_unset=True)
+    if "translations" in fields:  # whole entries: exclude_unset drops unset nested fields
+        fields["translations"] = _names(data.translations)
     changes = field_changes({name: getattr(category, name) for name in fields}, fields)
     if not changes:
         return category
@@ -172,6 +184,7 @@ async def create_section(session: AsyncSession, actor: Principal, data: SectionC
         parent_id=data.parent_id,
         name=data.name,
         description=data.description,
+        translations=_names(data.translations),
         position=data.position or 0,
     )
     session.add(section)
@@ -185,6 +198,8 @@ async def update_section(
     session: AsyncSession, actor: Principal, section: KbSection, data: SectionUpdate
 ) -> KbSection:
     fields = data.model_dump(exclude_unset=True)
+    if "translations" in fields:  # whole entries: exclude_unset drops unset nested fields
+        fields["translations"] = _names(data.translations)
     changes = field_changes({name: getattr(section, name) for name in fields}, fields)
     if not changes:
         return section

@@ -76,3 +76,22 @@ class RevisionRead(BaseModel):
 
 class RevisionPage(Page[RevisionRead]):
     pass
+
+
+class ArticleAttachmentRead(BaseModel):
+    """A file of a translation."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+    url: str = Field(
+        description="Its public path, for inline images (`<img src=…>`) and links: served to "
+        "whoever may read the translation."
+    )
+
+
+class ArticleAttachmentPage(Page[ArticleAttachmentRead]):
+    pass

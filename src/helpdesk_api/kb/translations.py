@@ -21,6 +21,7 @@ from helpdesk_api.core.html import sanitize_html, text_of
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import Change, field_changes, touch
 from helpdesk_api.kb.articles import ARTICLES
+from helpdesk_api.kb.inline_images import check_inline_images
 from helpdesk_api.kb.translation_schemas import RevisionRead, TranslationRead
 from helpdesk_api.models import KbArticle, KbRevision, KbTranslation, TranslationStatus
 
@@ -115,6 +116,7 @@ async def write(
     values = dict(fields)
     if "body" in values and restored_from is None:
         values["body"], body_text = clean_body(values["body"])
+        await check_inline_images(session, translation, article_id, values["body"])
     elif "body" in values:
         body_text = text_of(values["body"])
     if "status" in values:

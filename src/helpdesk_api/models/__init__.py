@@ -16,12 +16,14 @@ from helpdesk_api.models.channel import (
     DeliveryTarget,
     MessagingChannel,
 )
+from helpdesk_api.models.deflection import DeflectionState, KbDeflection
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
 from helpdesk_api.models.kb import (
     ArticleVisibility,
     KbArticle,
+    KbAttachment,
     KbCategory,
     KbRevision,
     KbSection,
@@ -108,6 +110,7 @@ __all__ = [
     "ChannelDelivery",
     "ChannelKind",
     "ChannelMessage",
+    "DeflectionState",
     "DeliveryTarget",
     "EmailChannel",
     "Event",
@@ -120,7 +123,9 @@ __all__ = [
     "InboundSource",
     "InboundStatus",
     "KbArticle",
+    "KbAttachment",
     "KbCategory",
+    "KbDeflection",
     "KbRevision",
     "KbSection",
     "KbTranslation",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
     true,
@@ -64,6 +65,11 @@ class MessagingChannel(IdMixin, Base):
     telegram_api_base_url: Mapped[str | None] = mapped_column(String(2048))
     # Alertmanager: solve the group's ticket once every alert of the group is resolved.
     alert_solve_when_resolved: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The knowledge base bot: answer a new conversation at once with the best public
+    # articles whose search rank reaches kb_bot_min_rank, at most kb_bot_max_articles.
+    kb_bot_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    kb_bot_min_rank: Mapped[float] = mapped_column(default=0.05, server_default="0.05")
+    kb_bot_max_articles: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     version: Mapped[int] = mapped_column(default=1, server_default="1")

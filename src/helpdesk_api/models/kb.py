@@ -3,6 +3,7 @@ revisions and visitors' votes."""
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -15,8 +16,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk_api.models.base import Base, IdMixin, TimestampMixin
@@ -40,6 +42,10 @@ class KbCategory(IdMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    # {locale: {"name", "description"}}: shown for that locale, the default otherwise.
+    translations: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     position: Mapped[int] = mapped_column(default=0, server_default="0")
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
@@ -59,6 +65,10 @@ class KbSection(IdMixin, TimestampMixin, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("kb_sections.id", ondelete="RESTRICT"))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    # {locale: {"name", "description"}}: shown for that locale, the default otherwise.
+    translations: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     position: Mapped[int] = mapped_column(default=0, server_default="0")
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
@@ -167,3 +177,20 @@ class KbVote(IdMixin, Base):
     helpful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class KbAttachment(IdMixin, Base):
+    """A stored file (``attachments``) that belongs to a translation: listed with it, shown
+    inline in its body, and served publicly exactly when the translation may be read. A file
+    linked here is never a comment's too."""
+
+    __tablename__ = "kb_attachments"
+    __table_args__ = (Index("ix_kb_attachments_translation_id", "translation_id", "id"),)
+
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_translations.id", ondelete="CASCADE")
+    )
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -83,6 +83,7 @@ class Via(StrEnum):
     macro = "macro"  # an agent applied macros (the actor is the agent)
     imported = "import"  # history brought from another help desk (helpdesk_api.imports)
     auto_match = "auto_match"  # intake matched the requester's product or asset
+    bot = "bot"  # the knowledge base bot's answer, and the requester's "it solved it"
 
 
 def _in(column: str, values: type[StrEnum]) -> str:

@@ -64,7 +64,7 @@ from helpdesk_api.tickets import TicketChange
 logger = logging.getLogger("helpdesk_api.notifications")
 
 # A public comment a trigger or an automation writes answers the customer like an agent's.
-RULES = (Via.trigger, Via.automation)
+RULES = (Via.trigger, Via.automation, Via.bot)
 
 # Staff preferences (users.notification_settings) and what they mean when absent.
 STAFF_DEFAULTS = {

@@ -37,7 +37,7 @@ from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead
 from helpdesk_api.tickets.lifecycle import after_public_comment, ensure_not_closed
 
 BODY_LOC = ("body", "comment", "body")
-RULE_WRITERS = (Via.trigger, Via.automation)
+RULE_WRITERS = (Via.trigger, Via.automation, Via.bot)  # admins wrote (or chose) the words
 
 
 def comment_visibility_for(

@@ -4,7 +4,8 @@ The checks run cheapest first: the per-address budget (429), the honeypot (answe
 accepted, nothing kept but the budget's count), the signed form token and the CAPTCHA (422,
 503 when the verifier cannot be reached), the attachments (422, 413). Only then is the
 customer found or created by e-mail and the ticket opened, through the ticket pipeline like
-any other (``channel = via = web``), so rules, routing, SLA clocks and notices apply.
+any other (``channel = via = web``), so rules, routing, SLA clocks and notices apply. The
+knowledge base bot may then answer it at once (``kb.bot``, settings ``kb_bot_web_form_*``).
 
 Whatever becomes of a request that passed the checks, the answer is the same 202: an address
 that belongs to staff or to an inactive (anonymised, merged) user opens nothing and says so
@@ -27,7 +28,8 @@ from helpdesk_api.core.actor import Actor
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput, PayloadTooLarge
 from helpdesk_api.core.settings import Settings
-from helpdesk_api.models import Channel, Role, StatusCategory, User, Via
+from helpdesk_api.kb.bot import BotConfig, answer_at_once
+from helpdesk_api.models import Channel, Role, StatusCategory, Ticket, User, Via
 from helpdesk_api.statuses.service import default_status
 from helpdesk_api.tickets import NewComment, TicketDraft, open_ticket
 from helpdesk_api.users.service import find_or_create_customer, get_user
@@ -47,6 +49,7 @@ class WebFormPolicy:
     token_min_age: timedelta
     token_max_age: timedelta
     captcha: CaptchaCheck | None
+    bot: BotConfig
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WebFormPolicy":
@@ -63,6 +66,7 @@ class WebFormPolicy:
             else CaptchaCheck(
                 url, settings.web_form_captcha_secret, settings.web_form_captcha_timeout_seconds
             ),
+            bot=BotConfig.of_web_form(settings),
         )
 
 
@@ -129,8 +133,12 @@ async def submit(
         logger.warning("web form request for a staff or inactive user's address dropped")
         await submissions.finish(session, submission_id, outcome="dropped")
         return received()
-    ticket_id = await _open(session, data, requester, files, storage=storage, now=now,
-                            anonymous=sender.customer is None)  # fmt: skip
+    ticket = await _open(session, data, requester, files, storage=storage, now=now,
+                         anonymous=sender.customer is None)  # fmt: skip
+    await answer_at_once(
+        session, policy.bot, ticket, text=f"{data.subject}\n{data.body}", channel_id=None, now=now
+    )
+    ticket_id = ticket.id
     await submissions.finish(session, submission_id, outcome="created", ticket_id=ticket_id)
     return received(ticket_id if sender.customer is not None else None)
 
@@ -199,7 +207,7 @@ async def _open(
     storage: Storage,
     now: datetime,
     anonymous: bool,
-) -> int:
+) -> Ticket:
     attachment_ids = []
     for file in files:
         stored = await store_received_file(
@@ -226,4 +234,4 @@ async def _open(
     )
     actor = Actor(user_id=requester.id, role=Role.customer, via=Via.web)
     opened = await open_ticket(session, draft, actor=actor, author=actor, now=now)
-    return opened.ticket.id
+    return opened.ticket
