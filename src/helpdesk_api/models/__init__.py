@@ -16,6 +16,7 @@ from helpdesk_api.models.channel import (
     DeliveryTarget,
     MessagingChannel,
 )
+from helpdesk_api.models.custom_field import CustomField, CustomFieldType, FieldEntity
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
 from helpdesk_api.models.idempotency import IdempotencyKey
@@ -108,9 +109,12 @@ __all__ = [
     "ChannelDelivery",
     "ChannelKind",
     "ChannelMessage",
+    "CustomField",
+    "CustomFieldType",
     "DeliveryTarget",
     "EmailChannel",
     "Event",
+    "FieldEntity",
     "Group",
     "GroupMembership",
     "IdempotencyKey",
