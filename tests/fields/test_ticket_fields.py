@@ -111,11 +111,13 @@ async def test_renamed_options_and_retired_fields_keep_stored_values(client):
                                  headers=ADMIN)  # fmt: skip
     assert dropped.status_code == 200, dropped.text
     assert (await get_ticket(client, ticket["id"]))["custom_fields"] == {"region": "eu"}
-    # New writes take only listed options.
+    # New writes take only listed options; the list filter still finds the old value.
     refused = await client.patch(
         f"/v1/tickets/{ticket['id']}", json={"custom_fields": {"region": "eu"}}, headers=ADMIN
     )
     assert error_locs(refused) == [["body", "custom_fields", "region"]]
+    found = await client.get("/v1/tickets", params={"custom_field": "region:eu"}, headers=ADMIN)
+    assert [t["id"] for t in found.json()["data"]] == [ticket["id"]]
 
     retired = await client.patch(path, json={"active": False}, headers=ADMIN)
     assert retired.status_code == 200
@@ -152,3 +154,31 @@ async def test_required_fields_hold_a_ticket_back_from_their_status_categories(c
     opened = await client.post("/v1/tickets", headers=ADMIN, json={
         "subject": "s", "comment": {"body": "b"}, "status_id": solved})  # fmt: skip
     assert error_locs(opened) == [["body", "custom_fields", "cause"]]
+
+
+async def test_the_ticket_list_filters_by_field_values_as_their_types(client):
+    await make_field(client, key="seats", type="integer")
+    await make_field(client, key="vip", type="checkbox")
+    await make_field(client, key="price", type="decimal")
+    await make_field(client, key="areas", type="multiselect", options=[
+        {"value": "mail", "title": "Mail"}, {"value": "web", "title": "Web"}])  # fmt: skip
+    first = await make_ticket(client, custom_fields={
+        "seats": 5, "vip": True, "price": "9.90", "areas": ["mail", "web"]})  # fmt: skip
+    second = await make_ticket(client, custom_fields={"seats": 50, "vip": False,
+                                                      "areas": ["web"]})  # fmt: skip
+
+    async def ids(*pairs: str) -> list[int]:
+        response = await client.get("/v1/tickets", params={"custom_field": list(pairs)},
+                                    headers=ADMIN)  # fmt: skip
+        assert response.status_code == 200, response.text
+        return [t["id"] for t in response.json()["data"]]
+
+    assert await ids("seats:5") == [first["id"]]
+    assert await ids("vip:false") == [second["id"]]
+    assert await ids("price:9.9") == [first["id"]]
+    assert await ids("areas:web") == [second["id"], first["id"]]
+    assert await ids("areas:web", "seats:50") == [second["id"]]
+    assert await ids("areas:gone") == []
+    for bad, index in ((["seats:five"], 0), (["seats:5", "nope:1"], 1), (["seats"], 0)):
+        response = await client.get("/v1/tickets", params={"custom_field": bad}, headers=ADMIN)
+        assert error_locs(response) == [["query", "custom_field", index]], bad

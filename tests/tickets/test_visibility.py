@@ -322,11 +322,14 @@ async def test_agent_only_custom_fields_never_reach_customers(client):
                                  json={"custom_fields": {"risk": "low"}})  # fmt: skip
     assert_problem(refused, 422)
     assert refused.json()["errors"][0]["loc"] == ["body", "custom_fields", "risk"]
+    by_risk = await client.get("/v1/tickets", params={"custom_field": "risk:x"}, headers=headers)
+    assert_problem(by_risk, 422)
     responses = [
         own,
         await client.get(f"/v1/tickets/{ticket_id}", headers=headers),
         await client.get("/v1/tickets", headers=headers),
         await client.get("/v1/tickets?q=parcel", headers=headers),
+        await client.get("/v1/tickets", params={"custom_field": "order_ref:A-2"}, headers=headers),
     ]
     for response in responses:
         assert response.status_code == 200, response.text
@@ -334,3 +337,4 @@ async def test_agent_only_custom_fields_never_reach_customers(client):
         assert "risk" not in response.text
     assert own.json()["custom_fields"] == {"order_ref": "A-2"}
     assert [t["id"] for t in responses[3].json()["data"]] == [ticket_id]
+    assert [t["id"] for t in responses[4].json()["data"]] == [ticket_id]

@@ -13,6 +13,7 @@ from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.access.sharing import shared_with
+from helpdesk_api.automation.custom_conditions import canonical
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput, NotFound
 from helpdesk_api.core.event_types import EventType
@@ -109,7 +110,7 @@ async def create_view(session: AsyncSession, principal: Principal, data: ViewCre
         visibility=data.visibility,
         group_id=data.group_id,
         owner_id=principal.user_id if personal else None,
-        conditions=data.conditions.model_dump(mode="json"),
+        conditions=(await canonical(session, data.conditions)).model_dump(mode="json"),
         sort=data.sort.value,
         columns=data.columns,
         position=data.position,
@@ -144,7 +145,7 @@ async def update_view(
         personal = visibility == ViewVisibility.personal
         view.owner_id = (view.owner_id or principal.user_id) if personal else None
     if data.conditions is not None and "conditions" in fields:
-        view.conditions = data.conditions.model_dump(mode="json")
+        view.conditions = (await canonical(session, data.conditions)).model_dump(mode="json")
     if data.sort is not None and "sort" in fields:
         view.sort = data.sort.value
     for name, attribute in (("title", "title"), ("description", "description"),
