@@ -75,6 +75,13 @@ async def test_a_view_lists_and_counts_by_field_values(client):
         assert await _ids(client, f"/v1/views/{view_id}/tickets", agent) == want, conditions
         counts = await client.get("/v1/views/counts", params={"ids": view_id}, headers=agent)
         assert counts.json()["data"][0]["count"] == len(want)
-    refused = await client.post("/v1/views", headers=agent, json={
-        "title": "x", "visibility": "personal", "conditions": {"all": [_is("seats", "many")]}})
+    refused = await client.post(
+        "/v1/views",
+        headers=agent,
+        json={
+            "title": "x",
+            "visibility": "personal",
+            "conditions": {"all": [_is("seats", "many")]},
+        },
+    )
     assert error_locs(refused) == [["body", "conditions", "all", 0, "value"]]
