@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
@@ -39,6 +39,17 @@ ACTIVE = (
     "An inactive field keeps its stored values (readable as before) but takes no new ones. "
     "Fields are never deleted."
 )
+
+
+FIELD_VALUES = (
+    "Values of this kind's custom fields by key; on a change only the keys sent change, and "
+    "null clears one. A value that does not fit its field's type is a 422 whose "
+    "`errors[].loc` ends at the key."
+)
+FieldValues = Annotated[
+    dict[Annotated[str, Field(max_length=64)], Any],
+    Field(max_length=200, description=FIELD_VALUES),
+]
 
 
 class FieldOption(StrictModel):

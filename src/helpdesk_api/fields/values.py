@@ -169,6 +169,26 @@ def audit_changes(
     ]
 
 
+async def changed_values(
+    session: AsyncSession,
+    entity: FieldEntity,
+    current: Mapping[str, Any],
+    given: Mapping[str, Any],
+    *,
+    customer: bool = False,
+    loc: tuple[str | int, ...] = ("body", "custom_fields"),
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The values after ``given`` and the ``{field: custom_fields.<key>, from, to}`` changes,
+    for a resource's update event; a 422 naming the field for a misfit."""
+    after = merged_values(
+        await definitions(session, entity), current, given, customer=customer, loc=loc
+    )
+    changes = [
+        {"field": n, "from": old, "to": new} for n, old, new in audit_changes(current, after)
+    ]
+    return after, changes
+
+
 def customer_keys(fields: Mapping[str, CustomField]) -> frozenset[str]:
     """The keys whose values a customer may read: fields that are not agent-only (an inactive
     one's stored value stays readable)."""
