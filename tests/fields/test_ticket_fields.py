@@ -12,6 +12,7 @@ CASES: list[tuple[dict[str, Any], Any, Any, Any]] = [
     ({"type": "textarea"}, "a\nb", "a\nb", 5),
     ({"type": "integer"}, 42, 42, "42"),
     ({"type": "decimal"}, "12.50", "12.5", "twelve"),
+    ({"type": "decimal"}, -0.25, "-0.25", "1e999999"),
     ({"type": "date"}, "2026-02-28", "2026-02-28", "2026-02-30"),
     ({"type": "checkbox"}, True, True, "yes"),
     ({"type": "dropdown", "options": [{"value": "eu", "title": "Europe"}]}, "eu", "eu", "us"),

@@ -60,7 +60,12 @@ def _decimal(value: Any) -> str:
         number = Decimal(str(value))
     except InvalidOperation:
         raise ValueError("must be a decimal number such as '12.50'") from None
-    if not number.is_finite() or len(number.as_tuple().digits) > MAX_DECIMAL_DIGITS:
+    # The exponent is bounded too: "1e999999" has one digit but a million as a plain string.
+    if (
+        not number.is_finite()
+        or len(number.as_tuple().digits) > MAX_DECIMAL_DIGITS
+        or abs(number.adjusted()) > MAX_DECIMAL_DIGITS
+    ):
         raise ValueError(f"must be a finite number of at most {MAX_DECIMAL_DIGITS} digits")
     text = format(number.normalize(), "f")
     return "0" if text in ("-0", "0") else text
