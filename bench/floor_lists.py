@@ -27,6 +27,7 @@ PAGE_COLUMNS = [
     "urgency", "type", "due_at", "channel", "tags", "required_skills", "external_id",
     "comment_count", "created_at", "updated_at", "status_changed_at", "solved_at",
     "first_agent_reply_at", "merged_into_id", "product_id", "asset_id", "satisfaction_score",
+    "custom_fields",
 ]  # fmt: skip
 SELECT_PAGE = (
     f"SELECT {', '.join(f'tickets.{c}' for c in PAGE_COLUMNS)}, {EXPECTED_FIRST_REPLY_COLUMN} "

@@ -42,7 +42,7 @@ TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 _USER_COLUMNS = (
     "users.name, users.role, users.is_active, users.password_hash, users.ticket_access, "
     "users.locale, users.time_zone, users.notification_settings, users.notes, "
-    "users.organization_id, users.tags, users.skills, users.availability, "
+    "users.organization_id, users.tags, users.custom_fields, users.skills, users.availability, "
     "users.availability_changed_at, users.version, users.external_id, users.id, "
     "users.created_at, users.updated_at"
 )
@@ -68,7 +68,7 @@ TICKET_COLUMNS = {
     "status_id": "BIGINT", "status_category": "VARCHAR", "priority": "VARCHAR",
     "priority_rank": "SMALLINT", "impact": "VARCHAR", "urgency": "VARCHAR", "type": "VARCHAR",
     "due_at": TS, "channel": "VARCHAR", "tags": "VARCHAR(100)[]",
-    "required_skills": "VARCHAR(100)[]", "external_id": "VARCHAR",
+    "required_skills": "VARCHAR(100)[]", "external_id": "VARCHAR", "custom_fields": "JSONB",
     "locale": "VARCHAR", "email_channel_id": "BIGINT", "is_public": "BOOLEAN", "created_at": TS,
     "updated_at": TS, "status_changed_at": TS,
     "solved_at": TS, "first_agent_reply_at": TS, "last_public_comment_at": TS,
@@ -248,6 +248,10 @@ def ticket_json(
         "asset_id": t["asset_id"],
         "satisfaction_score": t["satisfaction_score"],
         "expected_first_reply_at": ts(expected_first_reply_at),
+        # JSONB comes back from asyncpg as text (no codec is set).
+        "custom_fields": json.loads(t["custom_fields"])
+        if isinstance(t["custom_fields"], str)
+        else t["custom_fields"],
         "view": "staff",
     }
 

@@ -1,6 +1,7 @@
 """The floors' writes: create a ticket, add a comment, change a ticket's status, with the
 service's statements one for one (bench/floor_sql.py says how they are kept in step)."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +66,15 @@ OWNED_ASSETS_SQL = (
     "FROM assets JOIN products ON products.id = assets.product_id "
     "WHERE assets.user_id = $1::BIGINT ORDER BY assets.id LIMIT $2::INTEGER"
 )
+REQUIRED_FIELDS_SQL = (
+    "SELECT custom_fields.entity, custom_fields.key, custom_fields.title, custom_fields.type, "
+    "custom_fields.options, custom_fields.pattern, custom_fields.required_for, "
+    "custom_fields.agent_only, custom_fields.customer_title, custom_fields.position, "
+    "custom_fields.is_active, custom_fields.version, custom_fields.id, "
+    "custom_fields.created_at, custom_fields.updated_at FROM custom_fields "
+    "WHERE custom_fields.entity = $1::VARCHAR AND custom_fields.is_active "
+    "AND custom_fields.required_for @> $2::JSONB"
+)
 INSERT_CCS_SQL = (
     "INSERT INTO ticket_ccs (ticket_id, user_id, kind, created_by) VALUES {values} "
     "ON CONFLICT DO NOTHING RETURNING ticket_ccs.user_id"
@@ -85,6 +95,8 @@ async def create_ticket(
         if requester is None:
             raise NotFound  # the bench only names requesters it created beforehand
         status = await r.default_status("new")
+        # The ticket fields a new ticket's category requires (tickets.custom_values).
+        await conn.fetch(REQUIRED_FIELDS_SQL, "ticket", json.dumps([status["category"]]))
         priority = body.get("priority") or "normal"
         tags = list(dict.fromkeys(body.get("tags", [])))
         now = r.now
@@ -95,7 +107,7 @@ async def create_ticket(
             "status_category": status["category"], "priority": priority,
             "priority_rank": PRIORITY_RANK[priority], "impact": None, "urgency": None,
             "type": None, "due_at": None, "channel": "api", "tags": tags, "required_skills": [],
-            "external_id": None,
+            "external_id": None, "custom_fields": "{}",
             "locale": None, "email_channel_id": None, "is_public": True, "created_at": now,
             "updated_at": now, "status_changed_at": now,
             "solved_at": None, "first_agent_reply_at": None, "last_public_comment_at": now,
@@ -300,6 +312,8 @@ async def update_ticket(
             raise Invalid("status")
         change.set_status(status)
         if change.changes:
+            # Entering a category: the ticket fields it requires (tickets.custom_values).
+            await conn.fetch(REQUIRED_FIELDS_SQL, "ticket", json.dumps([status["category"]]))
             change.ticket["updated_at"] = r.now
             await change.flush()
             await change.audit(reply=None)

@@ -11,6 +11,7 @@ from helpdesk_api.core.errors import COMMON_RESPONSES
 from helpdesk_api.customers.router import router as customers_router
 from helpdesk_api.event_catalogue.router import router as event_catalogue_router
 from helpdesk_api.events.router import router as events_router
+from helpdesk_api.fields.router import router as fields_router
 from helpdesk_api.groups.router import router as groups_router
 from helpdesk_api.health.router import router as health_router
 from helpdesk_api.imports.router import router as imports_router
@@ -49,6 +50,7 @@ v1_routers = [
     groups_router,
     routing_router,
     statuses_router,
+    fields_router,
     tickets_router,
     comments_router,
     ccs_router,

@@ -190,7 +190,7 @@ async def test_customer_ticket_representation_lists_only_public_fields(client, w
     assert set(ticket) == {
         "id", "subject", "requester_id", "organization_id", "status", "type", "channel",
         "created_at", "updated_at", "solved_at", "merged_into_id", "expected_first_reply_at",
-        "view",
+        "custom_fields", "view",
     }  # fmt: skip
     # `view` tells generated clients which shape this is; it names no staff-only field.
     assert ticket["view"] == "customer"
@@ -295,3 +295,46 @@ async def test_the_messaging_channel_path_never_carries_a_private_note(client, d
     assert [bytes(p["payload"]).decode() for p in payloads] == [
         '{"chat_id":"99","text":"We are on it."}'
     ]
+
+
+async def test_agent_only_custom_fields_never_reach_customers(client):
+    """Ticket reads, lists, searches, the customer's own writes' responses: the agent-only
+    field's value is in none of them, and a customer cannot set it. (The event feed gives
+    customers `{ticket_id, status_category}` only, and audits are staff-only.)"""
+    for key, agent_only in (("order_ref", False), ("risk", True)):
+        created = await client.post("/v1/ticket-fields", headers=ADMIN, json={
+            "key": key, "title": key, "type": "text", "agent_only": agent_only})  # fmt: skip
+        assert created.status_code == 201, created.text
+    _, headers = await make_user_with_token(client)
+    opened = await client.post("/v1/tickets", headers=headers, json={
+        "subject": "Parcel", "comment": {"body": "Where is it?"},
+        "custom_fields": {"order_ref": "A-1"}})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    ticket_id = opened.json()["id"]
+    assert opened.json()["custom_fields"] == {"order_ref": "A-1"}
+    staff = await client.patch(f"/v1/tickets/{ticket_id}", headers=ADMIN,
+                               json={"custom_fields": {"risk": SECRET}})  # fmt: skip
+    assert staff.json()["custom_fields"] == {"order_ref": "A-1", "risk": SECRET}
+    own = await client.patch(f"/v1/tickets/{ticket_id}", headers=headers,
+                             json={"custom_fields": {"order_ref": "A-2"}})  # fmt: skip
+    assert own.status_code == 200, own.text
+    refused = await client.patch(f"/v1/tickets/{ticket_id}", headers=headers,
+                                 json={"custom_fields": {"risk": "low"}})  # fmt: skip
+    assert_problem(refused, 422)
+    assert refused.json()["errors"][0]["loc"] == ["body", "custom_fields", "risk"]
+    by_risk = await client.get("/v1/tickets", params={"custom_field": "risk:x"}, headers=headers)
+    assert_problem(by_risk, 422)
+    responses = [
+        own,
+        await client.get(f"/v1/tickets/{ticket_id}", headers=headers),
+        await client.get("/v1/tickets", headers=headers),
+        await client.get("/v1/tickets?q=parcel", headers=headers),
+        await client.get("/v1/tickets", params={"custom_field": "order_ref:A-2"}, headers=headers),
+    ]
+    for response in responses:
+        assert response.status_code == 200, response.text
+        assert SECRET not in response.text
+        assert "risk" not in response.text
+    assert own.json()["custom_fields"] == {"order_ref": "A-2"}
+    assert [t["id"] for t in responses[3].json()["data"]] == [ticket_id]
+    assert [t["id"] for t in responses[4].json()["data"]] == [ticket_id]

@@ -20,6 +20,7 @@ from helpdesk_api.automation.automations_schemas import (
     AutomationRead,
     AutomationUpdate,
 )
+from helpdesk_api.automation.custom_conditions import canonical
 from helpdesk_api.automation.nullifying import NOT_NULLIFYING, nullifies
 from helpdesk_api.automation.rules import list_in_order, read_fields
 from helpdesk_api.automation.service import check_actions
@@ -61,6 +62,7 @@ async def checked_rule(
     """The rule, once it can work; 422 at the path of what cannot. What the actions name is
     checked when they are new (as for triggers: an edit of the conditions alone is not
     refused for a group deleted since)."""
+    conditions = await canonical(session, conditions)
     rule = AutomationRule(conditions=conditions, actions=actions)
     if rule.bounding() is None:
         raise InvalidInput(UNBOUNDED, loc=("body", "conditions", "all"))

@@ -19,7 +19,12 @@ from sqlalchemy import ColumnElement, Select, exists, not_, or_, select, tuple_,
 from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk_api.automation.actions import Action
-from helpdesk_api.automation.conditions import CompiledConditions, Condition, compile_conditions
+from helpdesk_api.automation.conditions import (
+    CompiledConditions,
+    Condition,
+    compile_conditions,
+    custom_key,
+)
 from helpdesk_api.automation.facts import TicketFacts
 from helpdesk_api.automation.fields import Field, Operator
 from helpdesk_api.automation.timing import AutomationRule, TimeCondition
@@ -148,6 +153,10 @@ def ticket_filter(condition: Condition) -> ColumnElement[bool] | None:
     """The SQL for one ticket condition, when it maps to a column (None: checked in Python
     only). Equal to the Python test, null included. Saved views filter with it too."""
     field, op, value = condition.field, condition.operator, condition.value
+    key = custom_key(field)
+    if key is not None:
+        return custom_field_filter(key, op, value)
+    assert isinstance(field, Field)
     if field is Field.tags:
         tags = Ticket.tags
         if op is Operator.includes_all:
@@ -179,6 +188,18 @@ def ticket_filter(condition: Condition) -> ColumnElement[bool] | None:
         case Operator.not_in:
             return or_(column.is_(None), column.not_in(value))
     return None
+
+
+def custom_field_filter(key: str, op: Operator, value: Any) -> ColumnElement[bool]:
+    """``custom_value_holds`` in SQL: containment of ``{key: value}`` or, for a multiselect,
+    ``{key: [value]}``; both answered by the GIN index ``ix_tickets_custom_fields``."""
+    column = Ticket.custom_fields
+    holds: ColumnElement[bool] = (
+        not_(column.has_key(key))
+        if value is None
+        else or_(column.contains({key: value}), column.contains({key: [value]}))
+    )
+    return holds if op is Operator.is_ else not_(holds)
 
 
 def _time_filter(condition: TimeCondition, now: datetime) -> list[ColumnElement[bool]]:

@@ -12,9 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
 from pydantic import Field as Attribute
 
 from helpdesk_api.automation.facts import TicketFacts, words_of
@@ -129,6 +137,65 @@ FIELD_SPECS: dict[Field, FieldSpec] = {
 }
 
 
+# ``custom_field.<key>``: a ticket field's value (``fields``). ``is`` holds when the ticket
+# has that value (for a multiselect: selected that option), ``is`` null when it has none.
+# The value's fit to the field's type is checked against the definitions when the rule is
+# saved (``fields.values.filter_document``), which also stores it in canonical form.
+CUSTOM_FIELD_PREFIX = "custom_field."
+CustomFieldName = Annotated[
+    str,
+    Attribute(
+        pattern=r"^custom_field\.[a-z][a-z0-9_]{0,63}$",
+        description="`custom_field.<key>` of a ticket field (`/v1/ticket-fields`); takes `is` "
+        'and `is_not` with one value, or null for "has no value".',
+    ),
+]
+CUSTOM_FIELD_OPERATORS = frozenset({Op.is_, Op.is_not})
+
+
+def one_field_error(fields: type[StrEnum]) -> WrapValidator:
+    """One error at ``field`` for a name that is neither a built-in field nor a custom one
+    (a union would report one per member, at deeper paths)."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            names = ", ".join(f.value for f in fields)
+            raise ValueError(
+                f"must be one of {names}, or custom_field.<key>; not {value!r}"
+            ) from None
+
+    return WrapValidator(validate)
+
+
+ConditionField = Annotated[Field | CustomFieldName, one_field_error(Field)]
+
+
+def custom_key(field: StrEnum | str) -> str | None:
+    """The ticket field a condition names, or None for a built-in field."""
+    if isinstance(field, StrEnum) or not field.startswith(CUSTOM_FIELD_PREFIX):
+        return None
+    return field.removeprefix(CUSTOM_FIELD_PREFIX)
+
+
+def check_custom_value(value: Any) -> Any:
+    if (
+        value is None
+        or isinstance(value, str | bool)
+        or (isinstance(value, int) and not isinstance(value, bool))
+    ):
+        return value
+    raise ValueError(f"a custom field condition compares with one value or null, not {value!r}")
+
+
+def custom_value_holds(stored: Any, value: Any) -> bool:
+    """``is``: equal, or an option among a multiselect's; null: no value."""
+    if value is None:
+        return stored is None
+    return bool(stored == value or (isinstance(stored, list) and value in stored))
+
+
 def check_value(spec: FieldSpec, operator: Operator, value: Any) -> Any:
     if operator in NO_VALUE:
         if value is not None:
@@ -154,7 +221,7 @@ def check_value(spec: FieldSpec, operator: Operator, value: Any) -> Any:
 class Condition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    field: Field
+    field: ConditionField
     operator: Operator
     # Validated even when left out: ``is`` with no value is an error, not "is null".
     value: Any = Attribute(default=None, validate_default=True)
@@ -164,6 +231,10 @@ class Condition(BaseModel):
     @classmethod
     def _operator_fits_field(cls, operator: Operator, info: ValidationInfo) -> Operator:
         field = info.data.get("field")
+        if field is not None and custom_key(field) is not None:
+            if operator not in CUSTOM_FIELD_OPERATORS:
+                raise ValueError(f"'{field}' takes 'is' or 'is_not', not '{operator}'")
+            return operator
         if field is not None and operator not in FIELD_SPECS[field].operators:
             allowed = ", ".join(sorted(FIELD_SPECS[field].operators))
             raise ValueError(f"'{field}' does not take '{operator}'; it takes {allowed}")
@@ -175,6 +246,8 @@ class Condition(BaseModel):
         field, operator = info.data.get("field"), info.data.get("operator")
         if field is None or operator is None:
             return value  # the field or operator error says what is wrong
+        if custom_key(field) is not None:
+            return check_custom_value(value)
         return check_value(FIELD_SPECS[field], operator, value)
 
 
@@ -219,6 +292,17 @@ def _rank(priority: str) -> int:
 
 def _compile(condition: Condition) -> CompiledCondition:
     field, op, value = condition.field, condition.operator, condition.value
+    key = custom_key(field)
+    if key is not None:
+        holds = op is Op.is_
+
+        def stored(f: TicketFacts) -> Any:
+            return f.custom_fields.get(key)
+
+        return CompiledCondition(
+            condition, lambda f: custom_value_holds(stored(f), value) is holds, stored
+        )
+    assert isinstance(field, Field)
     get: Callable[[TicketFacts], Any] = attrgetter(
         {Field.sla_event: "sla_events", Field.within_business_hours: "open_calendars"}.get(
             field, field.value

@@ -120,7 +120,7 @@ class FactsNeeds:
 
 def needs_of(triggers: Iterable[CompiledTrigger]) -> FactsNeeds:
     """What ``triggers`` read, over every condition (a later pass evaluates them all)."""
-    fields: set[Field] = set()
+    fields: set[Field | str] = set()
     copies = False
     for trigger in triggers:
         fields.update(c.condition.field for c in (*trigger.conditions.all, *trigger.conditions.any))

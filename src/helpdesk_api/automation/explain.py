@@ -17,7 +17,7 @@ from helpdesk_api.automation.fields import Field, Operator
 class ConditionExplanation:
     group: Literal["all", "any"]
     index: int  # within its group, as in the rule: ("conditions", group, index)
-    field: Field
+    field: Field | str  # a built-in field, or custom_field.<key>
     operator: Operator
     expected: Any  # the condition's value (None for changed / not_changed)
     actual: Any  # the value it looked at; {changed, from, to} for the changed_* operators

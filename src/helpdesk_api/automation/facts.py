@@ -84,6 +84,8 @@ class TicketFacts:
     sla_events: frozenset[str]
     cc_user_ids: frozenset[int]
     satisfaction: str | None = None
+    # The ticket's custom field values (``custom_field.<key>`` conditions).
+    custom_fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     # The business calendars (ids) whose hours the change happens in, of those rules name.
     open_calendars: frozenset[int] = frozenset()
     # Which fields this change changed (the writer's and every trigger's so far), and what
@@ -118,6 +120,7 @@ class TicketFacts:
         cc_user_ids: Iterable[int] = (),
         satisfaction: str | None = None,
         changes: Sequence[Mapping[str, Any]] = (),
+        custom_fields: Mapping[str, Any] | None = None,
     ) -> "TicketFacts":
         """Facts from plain values; ``changes`` is a ChangeSet's ``{field, from, to}`` list
         and ``comment_text`` None means the change has no comment."""
@@ -157,6 +160,7 @@ class TicketFacts:
             subject=subject,
             actor_role=actor_role,
             sla_events=frozenset(sla_events),
+            custom_fields=MappingProxyType(dict(custom_fields or {})),
             open_calendars=frozenset(open_calendars),
             cc_user_ids=frozenset(cc_user_ids),
             satisfaction=satisfaction,

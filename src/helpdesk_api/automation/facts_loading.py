@@ -84,6 +84,7 @@ def at_a_glance(change: TicketChange) -> TicketFacts:
         actor_role=change.actor.role,
         sla_events=sla_events_of(changes.changes),
         satisfaction=ticket.satisfaction_score,
+        custom_fields=ticket.custom_fields,
         changes=changes.changes,
     )
 
@@ -296,6 +297,7 @@ async def _load(
         sla_events=sla_events,
         cc_user_ids=row.get("cc_ids") or (),
         satisfaction=ticket.satisfaction_score,
+        custom_fields=ticket.custom_fields,
         open_calendars=open_calendars,
         changes=changes,
     )

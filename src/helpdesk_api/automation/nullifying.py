@@ -95,6 +95,8 @@ def _time_undone(
 
 def _undone(condition: Condition, actions: Sequence[Action], categories: Mapping[int, str]) -> bool:
     field, op, value = condition.field, condition.operator, condition.value
+    if not isinstance(field, Field):
+        return False  # no action sets a custom field
     if field is Field.tags:
         return any(_breaks_tags(op, frozenset(value), a) for a in actions)
     if field is Field.status_category:

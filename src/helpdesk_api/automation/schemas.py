@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from helpdesk_api.automation.actions import Action, ChangeKind
-from helpdesk_api.automation.conditions import RuleConditions
+from helpdesk_api.automation.conditions import CustomFieldName, RuleConditions
 from helpdesk_api.automation.fields import SLA_EVENT_NAMES, Operator, UpdateType
 from helpdesk_api.automation.fields import Field as ConditionField
 from helpdesk_api.core.pagination import Page
@@ -121,7 +121,7 @@ class DryRunRequest(StrictModel):
 class ConditionResult(BaseModel):
     group: Literal["all", "any"]
     index: int = Field(description="Its place in the trigger's `conditions.<group>` list.")
-    field: ConditionField
+    field: ConditionField | CustomFieldName
     operator: Operator
     expected: Any
     actual: Any = Field(

@@ -24,6 +24,7 @@ from helpdesk_api.automation.actions import (
     SetStatus,
 )
 from helpdesk_api.automation.conditions import RuleConditions
+from helpdesk_api.automation.custom_conditions import canonical
 from helpdesk_api.automation.engine import TriggerRule
 from helpdesk_api.automation.fields import Field
 from helpdesk_api.automation.rules import list_in_order, read_fields
@@ -152,7 +153,8 @@ def _rule_dump(conditions: RuleConditions, actions: list[Action]) -> dict[str, A
 
 
 async def create_trigger(session: AsyncSession, actor: Principal, data: TriggerCreate) -> Trigger:
-    await check_conditions(session, data.conditions)
+    conditions = await canonical(session, data.conditions)
+    await check_conditions(session, conditions)
     await check_actions(session, data.actions)
     position = data.position
     if position is None:
@@ -163,7 +165,7 @@ async def create_trigger(session: AsyncSession, actor: Principal, data: TriggerC
         description=data.description,
         is_active=data.active,
         position=position,
-        rule=_rule_dump(data.conditions, data.actions),
+        rule=_rule_dump(conditions, data.actions),
     )
     session.add(trigger)
     await session.flush()
@@ -187,12 +189,13 @@ async def update_trigger(
     fields = data.model_dump(exclude_unset=True)
     before = _snapshot(trigger)
     rule = rule_of(trigger)
+    conditions = rule.conditions
     if "conditions" in fields:
-        await check_conditions(session, data.conditions)
+        conditions = await canonical(session, data.conditions)
+        await check_conditions(session, conditions)
     if "actions" in fields:
         await check_actions(session, data.actions)
     if "conditions" in fields or "actions" in fields:
-        conditions = data.conditions if "conditions" in fields else rule.conditions
         actions = data.actions if "actions" in fields else list(rule.actions)
         trigger.rule = _rule_dump(conditions, actions)
     for name, attribute in (

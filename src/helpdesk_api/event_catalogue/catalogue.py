@@ -147,6 +147,20 @@ CATALOGUE: dict[EventType, EventSpec] = {
         p.ViewUpdated,
     ),
     T.view_deleted: EventSpec("A saved view was deleted.", p.ViewDeleted),
+    T.ticket_field_created: EventSpec("A ticket field was defined.", p.TicketFieldCreated),
+    T.ticket_field_updated: EventSpec(
+        "A ticket field changed (title, options, requirement, visibility, position, or "
+        "whether it is active).",
+        p.TicketFieldUpdated,
+    ),
+    T.user_field_created: EventSpec("A user field was defined.", p.UserFieldCreated),
+    T.user_field_updated: EventSpec("A user field changed.", p.UserFieldUpdated),
+    T.organization_field_created: EventSpec(
+        "An organisation field was defined.", p.OrganizationFieldCreated
+    ),
+    T.organization_field_updated: EventSpec(
+        "An organisation field changed.", p.OrganizationFieldUpdated
+    ),
     T.product_created: EventSpec("A product was added to the catalogue.", p.ProductCreated),
     T.product_updated: EventSpec(
         "A product changed (name, SKU, category, or whether it is active).", p.ProductUpdated

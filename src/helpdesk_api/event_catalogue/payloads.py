@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from helpdesk_api.attachments.schemas import AttachmentRead
 from helpdesk_api.automation.automations_schemas import AutomationRead
 from helpdesk_api.automation.schemas import TriggerRead
+from helpdesk_api.fields.schemas import CustomFieldRead
 from helpdesk_api.groups.schemas import GroupRead
 from helpdesk_api.macros.schemas import MacroRead
 from helpdesk_api.mail.channel_schemas import EmailChannelRead, InboundEmailRead
@@ -177,6 +178,33 @@ class ViewUpdated(Payload):
 
 class ViewDeleted(Payload):
     view: ViewRead
+
+
+class TicketFieldCreated(Payload):
+    ticket_field: CustomFieldRead
+
+
+class TicketFieldUpdated(Payload):
+    ticket_field_id: int
+    changes: Changes
+
+
+class UserFieldCreated(Payload):
+    user_field: CustomFieldRead
+
+
+class UserFieldUpdated(Payload):
+    user_field_id: int
+    changes: Changes
+
+
+class OrganizationFieldCreated(Payload):
+    organization_field: CustomFieldRead
+
+
+class OrganizationFieldUpdated(Payload):
+    organization_field_id: int
+    changes: Changes
 
 
 class ProductCreated(Payload):

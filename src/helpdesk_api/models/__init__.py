@@ -16,6 +16,7 @@ from helpdesk_api.models.channel import (
     DeliveryTarget,
     MessagingChannel,
 )
+from helpdesk_api.models.custom_field import CustomField, CustomFieldType, FieldEntity
 from helpdesk_api.models.deflection import DeflectionState, KbDeflection
 from helpdesk_api.models.event import Event
 from helpdesk_api.models.group import Group, GroupMembership, RoutingMode
@@ -110,10 +111,13 @@ __all__ = [
     "ChannelDelivery",
     "ChannelKind",
     "ChannelMessage",
+    "CustomField",
+    "CustomFieldType",
     "DeflectionState",
     "DeliveryTarget",
     "EmailChannel",
     "Event",
+    "FieldEntity",
     "Group",
     "GroupMembership",
     "IdempotencyKey",

@@ -1,5 +1,7 @@
+from typing import Any
+
 from sqlalchemy import ForeignKey, Index, String, Text, false, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk_api.models.base import Base, IdMixin, TimestampMixin
@@ -21,6 +23,10 @@ class Organization(IdMixin, TimestampMixin, Base):
         ARRAY(String(253)), default=list, server_default="{}"
     )
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
+    # ``{key: value}`` of the custom fields defined for this kind (helpdesk_api.fields).
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     notes: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # The agent who looks after this (VIP) organisation: routing prefers them for its tickets

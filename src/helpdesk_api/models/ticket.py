@@ -122,6 +122,14 @@ class Ticket(IdMixin, Base):
         ),
         Index("ix_tickets_asset_id", "asset_id", postgresql_where=text("asset_id IS NOT NULL")),
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
+        # Equality and containment on custom fields (``custom_fields @> {"key": value}``):
+        # jsonb_path_ops is a third of jsonb_ops' size and answers exactly @>.
+        Index(
+            "ix_tickets_custom_fields",
+            "custom_fields",
+            postgresql_using="gin",
+            postgresql_ops={"custom_fields": "jsonb_path_ops"},
+        ),
         Index("ix_tickets_search_document", "search_document", postgresql_using="gin"),
         Index("ix_tickets_sla_next_breach_at_id", "sla_next_breach_at", "id"),
         # The automation sweep's time bounds, on tickets that can still change: each rule's
@@ -170,6 +178,11 @@ class Ticket(IdMixin, Base):
         ARRAY(String(100)), default=list, server_default="{}"
     )
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # ``{key: value}`` of the ticket fields (helpdesk_api.fields); values of agent-only
+    # fields never reach customers (tickets.representation filters them).
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     # The language the customer wrote in (detected from a new e-mail ticket's text), for
     # notifications when the requester has no locale of their own.
     locale: Mapped[str | None] = mapped_column(String(35))

@@ -1,5 +1,6 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -87,6 +88,10 @@ class User(IdMixin, TimestampMixin, Base):
     )
     # Segments such as "vip": SLA policies and routing rules match on them.
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
+    # ``{key: value}`` of the custom fields defined for this kind (helpdesk_api.fields).
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     # Staff-only routing facts of agents: what they can handle ("lang:it", "product:x",
     # "tier:2") and whether they take routed work now.
     skills: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")

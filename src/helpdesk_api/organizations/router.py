@@ -53,11 +53,11 @@ async def create_organization(
 
 @router.get("/{organization_id}")
 async def get_organization(
-    organization: VisibleOrganization, principal: Authenticated, response: Response
+    organization: VisibleOrganization, session: DB, principal: Authenticated, response: Response
 ) -> OrganizationRead:
     """Staff read any organisation; a customer reads only their own, without `notes`."""
     service.ORGANIZATIONS.set_etag(response, organization)
-    return service.to_read(organization, staff=principal.is_staff)
+    return await service.present(session, organization, staff=principal.is_staff)
 
 
 @router.patch("/{organization_id}")

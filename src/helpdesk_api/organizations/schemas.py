@@ -1,12 +1,13 @@
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
 from helpdesk_api.core.text import LinesOrEmpty, OneLine
+from helpdesk_api.fields.schemas import FieldValues
 
 # LDH labels, at least two, and a top-level label that is not all digits: "example.com",
 # "mail.example.co.uk", "xn--bcher-kva.de". Internationalised names are given in punycode.
@@ -55,6 +56,7 @@ class OrganizationCreate(StrictModel):
     notes: Notes | None = None
     external_id: ExternalId | None = None
     account_manager_id: UserRef | None = Field(default=None, description=ACCOUNT_MANAGER)
+    custom_fields: FieldValues = {}
 
 
 class OrganizationUpdate(StrictModel):
@@ -65,6 +67,7 @@ class OrganizationUpdate(StrictModel):
     notes: Notes | None = None
     external_id: ExternalId | None = None
     account_manager_id: UserRef | None = Field(default=None, description=ACCOUNT_MANAGER)
+    custom_fields: FieldValues = omittable()
 
 
 class OrganizationRead(BaseModel):
@@ -78,6 +81,10 @@ class OrganizationRead(BaseModel):
     notes: str | None = Field(description="Staff-only; always null for customers.")
     external_id: str | None
     account_manager_id: int | None = Field(description=ACCOUNT_MANAGER)
+    custom_fields: dict[str, Any] = Field(
+        description="Values of the organisation fields (`/v1/organization-fields`) by key; "
+        "customers see only fields that are not agent-only."
+    )
     created_at: datetime
     updated_at: datetime
 

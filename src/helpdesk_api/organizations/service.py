@@ -14,7 +14,8 @@ from helpdesk_api.core.events import record_event
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.resource import AdminResource, field_changes
 from helpdesk_api.core.tags import normalize_tag, normalize_tags
-from helpdesk_api.models import ASSIGNABLE_ROLES, Organization, Ticket, User
+from helpdesk_api.fields.values import changed_values, customer_keys, definitions, for_customer
+from helpdesk_api.models import ASSIGNABLE_ROLES, FieldEntity, Organization, Ticket, User
 from helpdesk_api.organizations.schemas import (
     OrganizationCreate,
     OrganizationRead,
@@ -30,7 +31,14 @@ _FIELDS = (
 ORGANIZATIONS = AdminResource("organization", "/v1/organizations", Organization, "Organization")
 
 
-def to_read(organization: Organization, *, staff: bool = True) -> OrganizationRead:
+def to_read(
+    organization: Organization,
+    *,
+    staff: bool = True,
+    customer_keys: frozenset[str] = frozenset(),
+) -> OrganizationRead:
+    """``customer_keys``: the fields a customer may read (``present``); staff read all."""
+    values = organization.custom_fields
     return OrganizationRead(
         id=organization.id,
         name=organization.name,
@@ -40,9 +48,19 @@ def to_read(organization: Organization, *, staff: bool = True) -> OrganizationRe
         notes=organization.notes if staff else None,
         external_id=organization.external_id,
         account_manager_id=organization.account_manager_id if staff else None,
+        custom_fields=dict(values) if staff else for_customer(values, customer_keys),
         created_at=organization.created_at,
         updated_at=organization.updated_at,
     )
+
+
+async def present(
+    session: AsyncSession, organization: Organization, *, staff: bool
+) -> OrganizationRead:
+    if staff or not organization.custom_fields:
+        return to_read(organization, staff=staff)
+    keys = customer_keys(await definitions(session, FieldEntity.organization))
+    return to_read(organization, staff=False, customer_keys=keys)
 
 
 def _not_found(organization_id: int) -> NotFound:
@@ -170,6 +188,10 @@ async def create_organization(
     session: AsyncSession, actor: Principal, data: OrganizationCreate
 ) -> Organization:
     fields = _normalise(data.model_dump())
+    if fields["custom_fields"]:
+        fields["custom_fields"], _ = await changed_values(
+            session, FieldEntity.organization, {}, fields["custom_fields"]
+        )
     await _ensure_unique(session, fields)
     await _check_account_manager(session, fields)
     organization = Organization(**fields)
@@ -188,14 +210,22 @@ async def update_organization(
     changed = {
         name: value for name, value in fields.items() if name in _FIELDS and before[name] != value
     }
-    if not changed:
+    values = organization.custom_fields
+    value_changes: list[dict[str, Any]] = []
+    if "custom_fields" in fields:
+        values, value_changes = await changed_values(
+            session, FieldEntity.organization, values, fields["custom_fields"]
+        )
+    if not changed and not value_changes:
         return organization
     await _ensure_unique(session, changed, exclude_id=organization.id)
     await _check_account_manager(session, changed)
     # Notes are staff-only: the event says only that they changed.
-    changes = field_changes(before, changed, redacted={"notes"})
+    changes = field_changes(before, changed, redacted={"notes"}) + value_changes
     for name, value in changed.items():
         setattr(organization, name, value)
+    if value_changes:
+        organization.custom_fields = values
     await _flush(session)
     await session.refresh(organization)
     await ORGANIZATIONS.record_updated(

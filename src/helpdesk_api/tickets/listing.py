@@ -25,8 +25,10 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
 from helpdesk_api.core.pagination import SortKey, paginate
 from helpdesk_api.core.tags import normalize_tags
+from helpdesk_api.fields.values import definitions, filter_document
 from helpdesk_api.models import (
     Channel,
+    FieldEntity,
     Priority,
     SlaMetricStatus,
     StatusCategory,
@@ -89,6 +91,7 @@ class TicketFilters:
     q: str | None = None
     sla_status: SlaStatus | None = None
     now: datetime | None = None  # the request's time, for sla_status
+    custom_field: tuple[str, ...] = ()  # "key:value", each must hold
 
     def staff_only(self) -> list[str]:
         names = ("assignee_id", "group_id", "tag", "priority", "status_id", "organization_id",
@@ -164,6 +167,23 @@ def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
     return statement.where(*conditions)
 
 
+async def custom_field_conditions(
+    session: AsyncSession, principal: Principal, pairs: Sequence[str]
+) -> list[ColumnElement[bool]]:
+    """``custom_fields @> {key: value}`` per ``key:value``: the GIN index
+    ``ix_tickets_custom_fields`` (jsonb_path_ops) answers each."""
+    fields = await definitions(session, FieldEntity.ticket)
+    conditions: list[ColumnElement[bool]] = []
+    for index, pair in enumerate(pairs):
+        loc = ("query", "custom_field", index)
+        key, colon, raw = pair.partition(":")
+        if not colon:
+            raise InvalidInput("custom_field takes key:value, e.g. plan:pro.", loc=loc)
+        document = filter_document(fields, key, raw, customer=not principal.is_staff, loc=loc)
+        conditions.append(Ticket.custom_fields.contains(document))
+    return conditions
+
+
 # Below this many matches a search page is read from the matching ids; at or above it the
 # words are common and the newest matches come first in list order, a few rows in.
 SEARCH_PROBE_LIMIT = 2000
@@ -220,6 +240,10 @@ async def list_tickets(
     )
     if filters.q:
         statement = statement.where(*await _search_bounds(session, principal, filters.q))
+    if filters.custom_field:
+        statement = statement.where(
+            *await custom_field_conditions(session, principal, filters.custom_field)
+        )
     if column is Ticket.sla_next_breach_at:
         # Only tickets with a running SLA clock have a next breach to sort by.
         statement = statement.where(Ticket.sla_next_breach_at.is_not(None))

@@ -5,8 +5,9 @@ arriving) opens one here directly, as the customer who wrote, with the mailbox's
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ from helpdesk_api.models import (
 )
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comments import NewComment, add_comment
+from helpdesk_api.tickets.custom_values import note_initial
 from helpdesk_api.tickets.pipeline import commit_change
 from helpdesk_api.tickets.products import auto_match
 from helpdesk_api.tickets.tagging import adjust_tag_counts
@@ -54,6 +56,8 @@ class TicketDraft:
     # Checked by the writer (``products.resolve``); when neither is given, intake matches them.
     product_id: int | None = None
     asset_id: int | None = None
+    # Validated by the writer (``custom_values.validated``).
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ async def open_ticket(
         email_channel_id=draft.email_channel_id,
         product_id=draft.product_id,
         asset_id=draft.asset_id,
+        custom_fields=dict(draft.custom_fields),
         created_at=now,
         updated_at=now,
         status_changed_at=now,
@@ -115,6 +120,7 @@ async def open_ticket(
         value = getattr(ticket, name)
         if value not in (None, []):
             changes.note(name, None, value)
+    note_initial(ticket, changes)
     changes.note("status", None, {"id": draft.status.id, "category": draft.status.category})
     # The first comment is the request itself: it does not count as an agent's reply.
     comment = await add_comment(

@@ -8,7 +8,8 @@ from sqlalchemy import Label, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk_api.core.auth import Principal
-from helpdesk_api.models import SlaMetric, Ticket, TicketSlaMetric, TicketStatus
+from helpdesk_api.fields.values import customer_keys, definitions, for_customer
+from helpdesk_api.models import FieldEntity, SlaMetric, Ticket, TicketSlaMetric, TicketStatus
 from helpdesk_api.statuses.service import statuses_by_id
 from helpdesk_api.tickets.schemas import CustomerTicketRead, StatusRef, TicketRead
 
@@ -92,9 +93,15 @@ def staff_read(
 
 
 def customer_read(
-    ticket: TicketLike, status: TicketStatus, expected_first_reply_at: datetime | None = None
+    ticket: TicketLike,
+    status: TicketStatus,
+    expected_first_reply_at: datetime | None = None,
+    field_keys: frozenset[str] = frozenset(),
 ) -> CustomerTicketRead:
+    """``field_keys``: the custom fields a customer may read (``customer_field_keys``); any
+    other value, an agent-only field's above all, is left out."""
     fields = _fields(ticket, _CUSTOMER_FIELDS)
+    fields["custom_fields"] = for_customer(fields["custom_fields"], field_keys)
     ref = StatusRef.model_validate(
         {"id": status.id, "category": status.category, "label": status.customer_label}
     )
@@ -110,7 +117,17 @@ async def present(
         return list(await present_to_staff(session, tickets))
     statuses = await statuses_by_id(session, (t.status_id for t in tickets))
     expected = await expected_first_replies(session, (t.id for t in tickets))
-    return [customer_read(t, statuses[t.status_id], expected.get(t.id)) for t in tickets]
+    keys = await customer_field_keys(session, tickets)
+    return [customer_read(t, statuses[t.status_id], expected.get(t.id), keys) for t in tickets]
+
+
+async def customer_field_keys(
+    session: AsyncSession, tickets: Sequence[TicketLike]
+) -> frozenset[str]:
+    """The custom fields customers may read, looked up only when a ticket has values."""
+    if not any(t.custom_fields for t in tickets):
+        return frozenset()
+    return customer_keys(await definitions(session, FieldEntity.ticket))
 
 
 async def present_to_staff(

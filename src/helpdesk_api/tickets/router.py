@@ -84,6 +84,16 @@ async def list_tickets(
             "`at_risk`: one has passed its warning point but not its deadline."
         ),
     ] = None,
+    custom_field: Annotated[
+        list[str],
+        Query(
+            max_length=10,
+            description="Repeatable `key:value` (every one must hold): tickets whose ticket "
+            "field `key` has that value, read as the field's type (`seats:5`, `vip:true`, "
+            "`renewal:2026-03-01`); for a multiselect, tickets that selected that option. "
+            "Customers may filter only by fields that are not agent-only.",
+        ),
+    ] = [],  # noqa: B006
     sort: Annotated[
         TicketSort,
         Query(
@@ -113,6 +123,7 @@ async def list_tickets(
         q=q,
         sla_status=sla_status,
         now=now,
+        custom_field=tuple(custom_field),
     )
     tickets, next_cursor = await listing.list_tickets(
         session, principal, filters, sort=sort, limit=limit, cursor=cursor

@@ -35,6 +35,19 @@ PRODUCT_ID = (
     "the asset). When a new ticket names neither product nor asset, intake matches the "
     "requester's (`via: auto_match` in the audits)."
 )
+CUSTOM_FIELDS = (
+    "Values of the ticket fields (`/v1/ticket-fields`) by key; on a change only the keys sent "
+    "change, and null clears one. A value that does not fit its field's type is a 422 whose "
+    "`errors[].loc` ends at the key. Customers may set only fields that are not agent-only."
+)
+CUSTOM_FIELDS_READ = (
+    "Values of the ticket fields by key (a retired field's value stays). Customers see only "
+    "fields that are not agent-only."
+)
+FieldValues = Annotated[
+    dict[Annotated[str, Field(max_length=64)], Any],
+    Field(max_length=200, description=CUSTOM_FIELDS),
+]
 ASSET_ID = (
     "Staff-only: the requester's asset (`/v1/users/{id}/assets`) the ticket is about; it "
     "sets the product to the asset's. Another customer's asset is a 422."
@@ -67,6 +80,7 @@ class TicketCreate(StrictModel):
     required_skills: SkillList = Field(default=[], description=REQUIRED_SKILLS)
     product_id: Id | None = Field(default=None, description=PRODUCT_ID)
     asset_id: Id | None = Field(default=None, description=ASSET_ID)
+    custom_fields: FieldValues = {}
 
     @model_validator(mode="after")
     def _one_requester(self) -> "TicketCreate":
@@ -95,6 +109,7 @@ class TicketUpdate(StrictModel):
     required_skills: SkillList = omittable()
     product_id: Id | None = Field(default=None, description=PRODUCT_ID)
     asset_id: Id | None = Field(default=None, description=ASSET_ID)
+    custom_fields: FieldValues = omittable()
     comment: CommentCreate = omittable()
 
 
@@ -153,6 +168,7 @@ class TicketRead(Presented):
     expected_first_reply_at: datetime | None = Field(
         default=None, description="When the SLA's first reply is due, while it is awaited."
     )
+    custom_fields: dict[str, Any] = Field(description=CUSTOM_FIELDS_READ)
     view: Literal["staff"] = view_field("staff")
 
 
@@ -173,6 +189,7 @@ class CustomerTicketRead(Presented):
     expected_first_reply_at: datetime | None = Field(
         default=None, description="When to expect a first answer from the support team."
     )
+    custom_fields: dict[str, Any] = Field(description=CUSTOM_FIELDS_READ)
     view: Literal["customer"] = view_field("customer")
 
 

@@ -28,7 +28,7 @@ from helpdesk_api.models import (
     Via,
 )
 from helpdesk_api.statuses.service import default_status, get_usable_status, priority_from_matrix
-from helpdesk_api.tickets import products, references
+from helpdesk_api.tickets import custom_values, products, references
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate
 from helpdesk_api.tickets.comments import NewComment, add_comment, relayed_author
@@ -118,6 +118,8 @@ async def create_ticket(
     product_id, asset_id = await products.resolve(
         session, requester.id, data.product_id, data.asset_id
     )
+    custom_fields = await custom_values.validated(session, principal, {}, data.custom_fields)
+    await custom_values.check_entry(session, principal, status.category, custom_fields)
     first = NewComment.from_request(principal, None, data.comment)
     actor = author = Actor.of(principal)
     if data.comment.author_id is not None:
@@ -145,6 +147,7 @@ async def create_ticket(
         required_skills=data.required_skills,
         product_id=product_id,
         asset_id=asset_id,
+        custom_fields=custom_fields,
     )
     opened = await open_ticket(session, draft, actor=actor, author=author, now=now)
     return opened.ticket
@@ -181,6 +184,10 @@ async def apply_update(
         await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
     if principal.is_staff and allows(principal.role, Relation.staff, TicketAction.edit):
         await _staff_update(session, principal, ticket, data, changes, now)
+    if changes.changed("status"):
+        await custom_values.check_entry(
+            session, principal, ticket.status_category, ticket.custom_fields
+        )
     if not changes:
         return changes
     ticket.updated_at = now
@@ -218,9 +225,11 @@ async def _customer_update(
     changes: ChangeSet,
     now: datetime,
 ) -> None:
-    refused = sorted(data.model_fields_set - {"status_id", "comment"})
+    refused = sorted(data.model_fields_set - {"status_id", "comment", "custom_fields"})
     if refused:
         raise Forbidden(f"Customers cannot change {', '.join(refused)}.")
+    if "custom_fields" in data.model_fields_set:
+        await custom_values.apply_values(session, principal, ticket, data.custom_fields, changes)
     if "comment" in data.model_fields_set:
         comment = NewComment.from_request(principal, ticket, data.comment)
         await add_comment(session, ticket, comment, actor=actor, changes=changes, now=now)
@@ -282,6 +291,8 @@ async def _staff_update(
             session, ticket, fields, data.product_id, data.asset_id, changes
         )
     await _update_tags(session, ticket, data, changes)
+    if "custom_fields" in fields:
+        await custom_values.apply_values(session, principal, ticket, data.custom_fields, changes)
 
 
 async def _update_tags(

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -17,6 +17,7 @@ from helpdesk_api.core.params import Timestamp
 from helpdesk_api.core.schemas import Presented, StrictModel, omittable, view_field
 from helpdesk_api.core.skills import SkillList
 from helpdesk_api.core.text import LinesOrEmpty, OneLine
+from helpdesk_api.fields.schemas import FieldValues
 from helpdesk_api.models import Availability, IdentityKind, Role, TicketAccess
 
 Name = Annotated[
@@ -86,6 +87,7 @@ class UserCreate(StrictModel):
     tags: TagList = []
     skills: SkillList = Field(default=[], description=SKILLS)
     external_id: ExternalId | None = Field(default=None, description=EXTERNAL_ID)
+    custom_fields: FieldValues = {}
 
 
 class NotificationSettings(StrictModel):
@@ -117,6 +119,7 @@ class UserUpdate(StrictModel):
     skills: SkillList = omittable()
     availability: Availability = omittable()
     external_id: ExternalId | None = Field(default=None, description=EXTERNAL_ID)
+    custom_fields: FieldValues = omittable()
 
 
 class UserRead(Presented):
@@ -142,6 +145,9 @@ class UserRead(Presented):
     availability_changed_at: datetime | None
     identities: list[IdentityRead]
     external_id: str | None = Field(description=EXTERNAL_ID)
+    custom_fields: dict[str, Any] = Field(
+        description="Values of the user fields (`/v1/user-fields`) by key. Staff-only."
+    )
     created_at: datetime
     updated_at: datetime
     view: Literal["staff"] = view_field("staff")

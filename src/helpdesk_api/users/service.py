@@ -14,10 +14,12 @@ from helpdesk_api.core.event_types import EventType
 from helpdesk_api.core.events import record_event
 from helpdesk_api.core.resource import AdminResource, field_changes, touch
 from helpdesk_api.core.tags import normalize_tags
+from helpdesk_api.fields.values import changed_values
 from helpdesk_api.models import (
     ASSIGNABLE_ROLES,
     STAFF_ROLES,
     Availability,
+    FieldEntity,
     GroupMembership,
     IdentityKind,
     Organization,
@@ -76,6 +78,7 @@ def to_read(user: User) -> UserRead:
         availability_changed_at=user.availability_changed_at,
         identities=[IdentityRead.model_validate(i) for i in user.identities],
         external_id=user.external_id,
+        custom_fields=dict(user.custom_fields),
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
@@ -155,6 +158,9 @@ async def create_user(
     if data.skills and data.role not in ASSIGNABLE_ROLES:
         raise _not_assignable(data.role, "skills")
     organization_id = await _organization_for_new_user(session, data, wanted)
+    custom_fields: dict[str, Any] = {}
+    if data.custom_fields:
+        custom_fields, _ = await changed_values(session, FieldEntity.user, {}, data.custom_fields)
 
     user = User(
         name=data.name,
@@ -168,6 +174,7 @@ async def create_user(
         tags=tags,
         skills=data.skills,
         external_id=data.external_id,
+        custom_fields=custom_fields,
     )
     await ensure_external_id_free(session, data.external_id)
     session.add(user)
@@ -284,6 +291,13 @@ async def update_user(
     changes = field_changes(before, fields, fields=_FIELDS, redacted={"notes"})
     for change in changes:
         setattr(user, change["field"], fields[change["field"]])
+    if "custom_fields" in fields:
+        values, value_changes = await changed_values(
+            session, FieldEntity.user, user.custom_fields, fields["custom_fields"]
+        )
+        if value_changes:
+            user.custom_fields = values
+            changes.extend(value_changes)
     if any(c["field"] == "availability" for c in changes):
         user.availability_changed_at = datetime.now(UTC)
     if fields.get("password"):

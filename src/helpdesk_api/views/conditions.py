@@ -4,18 +4,29 @@ A view asks what a ticket *is*, not how it changed, so it takes the triggers' fi
 ticket row holds and their operators without ``changed*``. Two values name the caller, so one
 shared view serves every agent: ``assignee_id is "me"`` and ``group_id is "mine"`` (in one of
 the caller's groups). ``sla_status`` (``breached`` / ``at_risk``) is the ticket list's filter.
+``custom_field.<key>`` is a ticket field's value, as in triggers.
 """
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import Field as Attribute
 from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 
-from helpdesk_api.automation.candidates import ticket_filter
-from helpdesk_api.automation.conditions import CHANGES, FIELD_SPECS, Condition, check_value
+from helpdesk_api.automation.candidates import custom_field_filter, ticket_filter
+from helpdesk_api.automation.conditions import (
+    CHANGES,
+    CUSTOM_FIELD_OPERATORS,
+    FIELD_SPECS,
+    Condition,
+    CustomFieldName,
+    check_custom_value,
+    check_value,
+    custom_key,
+    one_field_error,
+)
 from helpdesk_api.automation.fields import Field, Operator
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.models import Ticket
@@ -51,7 +62,7 @@ def operators_of(field: ViewField) -> frozenset[Operator]:
 class ViewCondition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    field: ViewField
+    field: Annotated[ViewField | CustomFieldName, one_field_error(ViewField)]
     operator: Operator
     value: Any = Attribute(
         default=None,
@@ -64,6 +75,10 @@ class ViewCondition(BaseModel):
     @classmethod
     def _operator_fits_field(cls, operator: Operator, info: ValidationInfo) -> Operator:
         field = info.data.get("field")
+        if field is not None and custom_key(field) is not None:
+            if operator not in CUSTOM_FIELD_OPERATORS:
+                raise ValueError(f"'{field}' takes 'is' or 'is_not', not '{operator}'")
+            return operator
         if field is not None and operator not in operators_of(field):
             allowed = ", ".join(sorted(operators_of(field)))
             raise ValueError(f"'{field}' does not take '{operator}'; it takes {allowed}")
@@ -75,6 +90,8 @@ class ViewCondition(BaseModel):
         field, operator = info.data.get("field"), info.data.get("operator")
         if field is None or operator is None:
             return value
+        if custom_key(field) is not None:
+            return check_custom_value(value)
         if field is ViewField.sla_status:
             if isinstance(value, str) and value in {s.value for s in SlaStatus}:
                 return value
@@ -106,6 +123,10 @@ def view_filter(
 
 def _condition(condition: ViewCondition, principal: Principal, now: datetime) -> Any:
     field, operator, value = condition.field, condition.operator, condition.value
+    key = custom_key(field)
+    if key is not None:
+        return custom_field_filter(key, operator, value)
+    assert isinstance(field, ViewField)
     if field is ViewField.sla_status:
         holds = sla_condition(SlaStatus(value), now)
         return holds if operator is Operator.is_ else not_(holds)

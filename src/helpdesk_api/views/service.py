@@ -18,6 +18,7 @@ from helpdesk_api.access.sharing import (
     ensure_may_manage,
     shared_with,
 )
+from helpdesk_api.automation.custom_conditions import canonical
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import NotFound
 from helpdesk_api.core.event_types import EventType
@@ -93,7 +94,7 @@ async def create_view(session: AsyncSession, principal: Principal, data: ViewCre
         visibility=data.visibility,
         group_id=data.group_id,
         owner_id=owner_id,
-        conditions=data.conditions.model_dump(mode="json"),
+        conditions=(await canonical(session, data.conditions)).model_dump(mode="json"),
         sort=data.sort.value,
         columns=data.columns,
         position=data.position,
@@ -121,7 +122,7 @@ async def update_view(
         group_id=data.group_id, noun="view",
     )  # fmt: skip
     if data.conditions is not None and "conditions" in fields:
-        view.conditions = data.conditions.model_dump(mode="json")
+        view.conditions = (await canonical(session, data.conditions)).model_dump(mode="json")
     if data.sort is not None and "sort" in fields:
         view.sort = data.sort.value
     for name, attribute in (("title", "title"), ("description", "description"),
