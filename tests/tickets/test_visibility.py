@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 
 from tests.factories import ADMIN, assert_problem, make_user, make_user_with_token
-from tests.tickets.factories import comment, make_ticket
+from tests.tickets.factories import comment, make_group, make_ticket
 
 SECRET = "zanzibar-internal-only"
 
@@ -295,3 +295,28 @@ async def test_the_messaging_channel_path_never_carries_a_private_note(client, d
     assert [bytes(p["payload"]).decode() for p in payloads] == [
         '{"chat_id":"99","text":"We are on it."}'
     ]
+
+
+async def test_customer_includes_name_only_the_requester_and_no_group(client):
+    organization = await _org(client, shared=True)
+    agent = await make_user(client, role="agent", name="Agent Zanzibar")
+    group = await make_group(client, "Legal", agent["id"])
+    requester, headers = await make_user_with_token(
+        client, name="Rita", organization_id=organization, tags=["vip"]
+    )
+    ticket = await make_ticket(
+        client, requester_id=requester["id"], assignee_id=agent["id"], group_id=group["id"]
+    )
+    include = "include=users,groups,organizations"
+    for path in (f"/v1/tickets?{include}", f"/v1/tickets/{ticket['id']}?{include}"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["users"] == [{"id": requester["id"], "name": "Rita", "view": "customer"}]
+        assert body["groups"] == []
+        assert body["organizations"] == [{"id": organization, "name": "Org True"}]
+        for hidden in ("Zanzibar", "Legal", "vip", requester["email"], "agent"):
+            assert hidden not in response.text
+    # The customer may not list by staff-only keys or look up by staff-only fields.
+    for path in ("/v1/tickets?sort=assignee", "/v1/tickets/count?group_id=1"):
+        assert_problem(await client.get(path, headers=headers), 403)

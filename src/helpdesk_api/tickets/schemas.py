@@ -19,6 +19,7 @@ from helpdesk_api.models import (
     TicketType,
 )
 from helpdesk_api.tickets.comment_schemas import CommentCreate
+from helpdesk_api.tickets.include_schemas import Included
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Subject = Annotated[str, Field(min_length=1, max_length=500), OneLine]
@@ -180,8 +181,27 @@ class CustomerTicketRead(Presented):
 TicketView = Annotated[TicketRead | CustomerTicketRead, Field(discriminator="view")]
 
 
-class TicketPage(Page[TicketView]):
+class TicketPage(Page[TicketView], Included):
     pass
+
+
+class IncludedTicketRead(TicketRead, Included):
+    """A ticket as staff see it, with what `include` asked for."""
+
+
+class IncludedCustomerTicketRead(CustomerTicketRead, Included):
+    """A ticket as its customers see it, with what `include` asked for."""
+
+
+# A single ticket's read: `view` tells the shapes apart, `include` adds the records.
+IncludedTicketView = Annotated[
+    IncludedTicketRead | IncludedCustomerTicketRead, Field(discriminator="view")
+]
+
+
+class TicketCount(BaseModel):
+    count: int = Field(description="Matching tickets the caller may see, at most the cap.")
+    capped: bool = Field(description="True when there are more than `count` (shown `10000+`).")
 
 
 class TicketList(BaseModel):
