@@ -9,7 +9,7 @@ from helpdesk_api.tickets.ccs import add_ccs
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead, CommentText, Id
 from helpdesk_api.tickets.comments import NewComment, add_comment, copy_history, present_comments
-from helpdesk_api.tickets.include_schemas import INCLUDE_DESCRIPTION
+from helpdesk_api.tickets.include_schemas import INCLUDE_DESCRIPTION, INCLUDE_FIELDS
 from helpdesk_api.tickets.lifecycle import set_priority, set_status
 from helpdesk_api.tickets.listing import (
     SlaStatus,
@@ -40,6 +40,7 @@ from helpdesk_api.tickets.tagging import adjust_tag_counts
 
 __all__ = [
     "INCLUDE_DESCRIPTION",
+    "INCLUDE_FIELDS",
     "SESSION_KEY",
     "ChangeDidNotSettle",
     "ChangeSet",

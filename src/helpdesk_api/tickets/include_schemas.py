@@ -1,7 +1,7 @@
 """What ``include=users,groups,organizations`` adds beside tickets: short records of the
 people, groups and organisations the tickets name, each in the shape the caller may see."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -53,16 +53,18 @@ def _left_out(value: object) -> bool:
     return value is None
 
 
-class Included(BaseModel):
-    """Present only when the request asked for them (`include`): a response without it is
-    byte for byte what it was before includes existed."""
+# Fields a response has only when the request asked for them (`include`): without it, the
+# JSON is what it was before includes existed.
+INCLUDE_FIELDS = ("users", "groups", "organizations")
 
-    users: list[IncludedUserView] | None = Field(
-        default=None, description=INCLUDE_DESCRIPTION, exclude_if=_left_out
-    )
-    groups: list[IncludedGroup] | None = Field(
-        default=None, description=INCLUDE_DESCRIPTION, exclude_if=_left_out
-    )
-    organizations: list[IncludedOrganization] | None = Field(
-        default=None, description=INCLUDE_DESCRIPTION, exclude_if=_left_out
-    )
+
+def included_field() -> Any:
+    return Field(default=None, description=INCLUDE_DESCRIPTION, exclude_if=_left_out)
+
+
+class Included(BaseModel):
+    """A page's includes: the users in the caller's shape."""
+
+    users: list[IncludedUserView] | None = included_field()
+    groups: list[IncludedGroup] | None = included_field()
+    organizations: list[IncludedOrganization] | None = included_field()

@@ -23,9 +23,6 @@ from helpdesk_api.tickets.schemas import (
     AuditPage,
     AuditRead,
     BulkTicketUpdate,
-    IncludedCustomerTicketRead,
-    IncludedTicketRead,
-    IncludedTicketView,
     SimilarList,
     SimilarTicket,
     TagPage,
@@ -124,15 +121,14 @@ async def get_ticket(
     principal: Authenticated,
     response: Response,
     include: IncludeParam = None,
-) -> IncludedTicketView:
+) -> TicketView:
     kinds = parse_include(include)
     ticket = await service.get_visible_ticket(session, principal, ticket_id)
     response.headers["ETag"] = _etag(ticket)
     shown = await present_one(session, principal, ticket)
+    # ``included`` gives each caller's users in their own shape, as the ticket's shape types.
     extra = dict(await included(session, principal, [ticket], kinds))
-    if isinstance(shown, TicketRead):
-        return IncludedTicketRead.model_validate({**dict(shown), **extra})
-    return IncludedCustomerTicketRead.model_validate({**dict(shown), **extra})
+    return shown.model_copy(update={kind: extra[kind] for kind in kinds})
 
 
 @router.patch("/tickets/{ticket_id}")

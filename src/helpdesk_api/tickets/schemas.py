@@ -19,7 +19,14 @@ from helpdesk_api.models import (
     TicketType,
 )
 from helpdesk_api.tickets.comment_schemas import CommentCreate
-from helpdesk_api.tickets.include_schemas import Included
+from helpdesk_api.tickets.include_schemas import (
+    Included,
+    IncludedCustomerUser,
+    IncludedGroup,
+    IncludedOrganization,
+    IncludedUser,
+    included_field,
+)
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Subject = Annotated[str, Field(min_length=1, max_length=500), OneLine]
@@ -154,6 +161,9 @@ class TicketRead(Presented):
     expected_first_reply_at: datetime | None = Field(
         default=None, description="When the SLA's first reply is due, while it is awaited."
     )
+    users: list[IncludedUser] | None = included_field()
+    groups: list[IncludedGroup] | None = included_field()
+    organizations: list[IncludedOrganization] | None = included_field()
     view: Literal["staff"] = view_field("staff")
 
 
@@ -174,6 +184,9 @@ class CustomerTicketRead(Presented):
     expected_first_reply_at: datetime | None = Field(
         default=None, description="When to expect a first answer from the support team."
     )
+    users: list[IncludedCustomerUser] | None = included_field()
+    groups: list[IncludedGroup] | None = included_field()
+    organizations: list[IncludedOrganization] | None = included_field()
     view: Literal["customer"] = view_field("customer")
 
 
@@ -183,20 +196,6 @@ TicketView = Annotated[TicketRead | CustomerTicketRead, Field(discriminator="vie
 
 class TicketPage(Page[TicketView], Included):
     pass
-
-
-class IncludedTicketRead(TicketRead, Included):
-    """A ticket as staff see it, with what `include` asked for."""
-
-
-class IncludedCustomerTicketRead(CustomerTicketRead, Included):
-    """A ticket as its customers see it, with what `include` asked for."""
-
-
-# A single ticket's read: `view` tells the shapes apart, `include` adds the records.
-IncludedTicketView = Annotated[
-    IncludedTicketRead | IncludedCustomerTicketRead, Field(discriminator="view")
-]
 
 
 class TicketCount(BaseModel):
