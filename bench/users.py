@@ -49,7 +49,7 @@ from bench.pg import (
 from helpdesk_api.models import User, UserIdentity
 from helpdesk_api.users import search
 
-FORMAT = 1
+FORMAT = 2
 LIMIT = 20
 FIRST = [
     "maria",
@@ -228,15 +228,16 @@ def _sql(statement: Any) -> str:
     return str(compiled).replace("%%", "%")
 
 
-def page_sql(q: str) -> str:
+def page_sql(q: str, *, fuzzy: bool) -> str:
     """The service's first page for ``q`` (``users.search.list_users``, as ``paginate``
-    orders and limits it)."""
+    orders and limits it): from the prefix matches alone, or (when those do not fill the
+    page) with the trigram ones too."""
     text, phone = search._search_terms(q)
-    matches = search._matching_ids(text, phone)
-    score = search._score(text, phone)
+    candidates = search._candidates(text, phone, fuzzy=fuzzy)
+    score = candidates.c.score
     statement = (
         select(User)
-        .join(matches, matches.c.id == User.id)
+        .join(candidates, candidates.c.id == User.id)
         .add_columns(score)
         .order_by(score.desc(), User.id.asc())
         .limit(LIMIT + 1)
@@ -253,9 +254,10 @@ async def explain(url: str) -> list[str]:
     lines: list[str] = []
     try:
         for label, q in QUERIES:
-            lines.append(f"\n-- {label}: q={q!r}")
-            rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + page_sql(q))
-            lines.extend(r[0] for r in rows)
+            for fuzzy in (False, True):
+                lines.append(f"\n-- {label}: q={q!r}, {'all' if fuzzy else 'prefix'} branches")
+                rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + page_sql(q, fuzzy=fuzzy))
+                lines.extend(r[0] for r in rows)
     finally:
         await conn.close()
     return lines
@@ -297,15 +299,19 @@ async def main() -> None:
         pool = await asyncpg.create_pool(url, min_size=args.clients, max_size=args.clients)
         try:
             for label, q in QUERIES:
-                page = page_sql(q)
+                prefix_page, full_page = page_sql(q, fuzzy=False), page_sql(q, fuzzy=True)
 
                 async def via_service(n: int, q: str = q) -> None:
                     response = await http.get("/v1/users", params={"q": q, "limit": LIMIT})
                     assert response.status_code == 200, response.text
 
-                async def via_floor(n: int, page: str = page) -> None:
+                async def via_floor(
+                    n: int, prefix_page: str = prefix_page, full_page: str = full_page
+                ) -> None:
                     async with pool.acquire() as conn, conn.transaction():
-                        rows = await conn.fetch(page)
+                        rows = await conn.fetch(prefix_page)
+                        if len(rows) <= LIMIT:
+                            rows = await conn.fetch(full_page)
                         await conn.fetch(identities_sql([r["id"] for r in rows[:LIMIT]]))
 
                 calls: list[tuple[str, Call]] = [("service", via_service), ("floor", via_floor)]

@@ -381,9 +381,9 @@ def _expected(ids: list[int], sort: str) -> list[int]:
         "-created_at": [t5, t4, t3, t2, t1],
         "updated_at": [t2, t4, t5, t3, t1],
         "-updated_at": [t1, t3, t5, t4, t2],
-        # Ties (the two highs) by id, in the sort's direction.
+        # Ties (the two highs): older first, whichever the direction.
         "priority": [t2, t4, t1, t5, t3],
-        "-priority": [t3, t5, t1, t4, t2],
+        "-priority": [t3, t1, t5, t4, t2],
     }[sort]
 
 

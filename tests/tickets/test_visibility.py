@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 
 from tests.factories import ADMIN, assert_problem, make_user, make_user_with_token
-from tests.tickets.factories import comment, make_ticket
+from tests.tickets.factories import comment, make_group, make_ticket
 
 SECRET = "zanzibar-internal-only"
 
@@ -338,3 +338,28 @@ async def test_agent_only_custom_fields_never_reach_customers(client):
     assert own.json()["custom_fields"] == {"order_ref": "A-2"}
     assert [t["id"] for t in responses[3].json()["data"]] == [ticket_id]
     assert [t["id"] for t in responses[4].json()["data"]] == [ticket_id]
+
+
+async def test_customer_includes_name_only_the_requester_and_no_group(client):
+    organization = await _org(client, shared=True)
+    agent = await make_user(client, role="agent", name="Agent Zanzibar")
+    group = await make_group(client, "Legal", agent["id"])
+    requester, headers = await make_user_with_token(
+        client, name="Rita", organization_id=organization, tags=["vip"]
+    )
+    ticket = await make_ticket(
+        client, requester_id=requester["id"], assignee_id=agent["id"], group_id=group["id"]
+    )
+    include = "include=users,groups,organizations"
+    for path in (f"/v1/tickets?{include}", f"/v1/tickets/{ticket['id']}?{include}"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["users"] == [{"id": requester["id"], "name": "Rita", "view": "customer"}]
+        assert body["groups"] == []
+        assert body["organizations"] == [{"id": organization, "name": "Org True"}]
+        for hidden in ("Zanzibar", "Legal", "vip", requester["email"], "agent"):
+            assert hidden not in response.text
+    # The customer may not list by staff-only keys or look up by staff-only fields.
+    for path in ("/v1/tickets?sort=assignee", "/v1/tickets/count?group_id=1"):
+        assert_problem(await client.get(path, headers=headers), 403)

@@ -145,3 +145,23 @@ async def test_agents_edit_customers_not_staff_and_every_change_is_audited(clien
     _, customer_headers = await make_user_with_token(client)
     assert_problem(await client.get(f"{path}/audits", headers=customer_headers), 403)
     assert_problem(await client.get("/v1/users/999999/audits", headers=ADMIN), 404)
+
+
+async def test_search_ranks_prefixes_before_likenesses_across_pages(client):
+    """Only a few hundred candidates are ranked, yet the order is the promised one: name or
+    identity prefixes first (ties by id), then the more similar before the less."""
+    by_name = await make_user(client, name="Rossi Marta", email="m1@example.it")
+    by_email = await make_user(client, name="Zeno Q", email="rossi.z@example.it")
+    closer = await make_user(client, name="Ann Rossi", email="a1@example.it")  # 0.6
+    further = await make_user(client, name="Rossa", email="r1@example.it")  # 0.5
+    await make_user(client, name="Bianca Verdi", email="b1@example.it")
+    expected = [by_name["id"], by_email["id"], closer["id"], further["id"]]
+    assert await _ids(client, "q=rossi") == expected
+    seen, cursor = [], ""
+    while True:
+        page = (await client.get(f"/v1/users?q=rossi&limit=1{cursor}", headers=ADMIN)).json()
+        seen += [u["id"] for u in page["data"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert seen == expected

@@ -132,6 +132,15 @@ class Ticket(IdMixin, Base):
         ),
         Index("ix_tickets_search_document", "search_document", postgresql_using="gin"),
         Index("ix_tickets_sla_next_breach_at_id", "sla_next_breach_at", "id"),
+        # Sorts (migration 0023): -priority lists older tickets first within a priority, so
+        # its order is (-priority_rank, id); status in its category's place in the lifecycle
+        # (ticket_status_rank, an immutable SQL function the planner inlines).
+        Index("ix_tickets_neg_priority_rank_id", text("(- priority_rank)"), "id"),
+        Index("ix_tickets_status_rank_id", text("ticket_status_rank(status_category)"), "id"),
+        Index(
+            "ix_tickets_neg_status_rank_id", text("(- ticket_status_rank(status_category))"), "id"
+        ),
+        Index("ix_tickets_due_at_id", "due_at", "id", postgresql_where=text("due_at IS NOT NULL")),
         # The automation sweep's time bounds, on tickets that can still change: each rule's
         # candidates are one range of one of these (``automation/sweep_sql.py``).
         *(

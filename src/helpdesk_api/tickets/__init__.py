@@ -9,11 +9,11 @@ from helpdesk_api.tickets.ccs import add_ccs
 from helpdesk_api.tickets.changes import ChangeSet
 from helpdesk_api.tickets.comment_schemas import CommentCreate, CommentRead, CommentText, Id
 from helpdesk_api.tickets.comments import NewComment, add_comment, copy_history, present_comments
+from helpdesk_api.tickets.include_schemas import INCLUDE_DESCRIPTION, INCLUDE_FIELDS
 from helpdesk_api.tickets.lifecycle import set_priority, set_status
 from helpdesk_api.tickets.listing import (
     SlaStatus,
     TicketFilters,
-    TicketSort,
     list_tickets,
     sla_condition,
 )
@@ -34,9 +34,13 @@ from helpdesk_api.tickets.representation import (
 )
 from helpdesk_api.tickets.schemas import TicketPage, TicketRead, TicketUpdate
 from helpdesk_api.tickets.service import apply_update, get_visible_ticket
+from helpdesk_api.tickets.sideloads import included, parse_include
+from helpdesk_api.tickets.sorting import TicketSort
 from helpdesk_api.tickets.tagging import adjust_tag_counts
 
 __all__ = [
+    "INCLUDE_DESCRIPTION",
+    "INCLUDE_FIELDS",
     "SESSION_KEY",
     "ChangeDidNotSettle",
     "ChangeSet",
@@ -64,8 +68,10 @@ __all__ = [
     "commit_change",
     "copy_history",
     "get_visible_ticket",
+    "included",
     "list_tickets",
     "open_ticket",
+    "parse_include",
     "present",
     "present_comments",
     "present_to_staff",

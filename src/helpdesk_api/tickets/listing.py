@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpdesk_api.access.visibility import search_document, visible_tickets
 from helpdesk_api.core.auth import Principal
 from helpdesk_api.core.errors import Forbidden, InvalidInput
-from helpdesk_api.core.pagination import SortKey, paginate
+from helpdesk_api.core.pagination import paginate
 from helpdesk_api.core.tags import normalize_tags
 from helpdesk_api.fields.values import definitions, filter_document
 from helpdesk_api.models import (
@@ -41,17 +41,7 @@ from helpdesk_api.tickets.representation import (
     remember_expected_first_reply,
 )
 from helpdesk_api.tickets.schemas import TicketRead
-
-
-class TicketSort(StrEnum):
-    created_at = "created_at"
-    created_at_desc = "-created_at"
-    updated_at = "updated_at"
-    updated_at_desc = "-updated_at"
-    priority = "priority"
-    priority_desc = "-priority"
-    sla_breach_at = "sla_breach_at"
-    sla_breach_at_desc = "-sla_breach_at"
+from helpdesk_api.tickets.sorting import ticket_order
 
 
 class SlaStatus(StrEnum):
@@ -61,14 +51,6 @@ class SlaStatus(StrEnum):
 
     breached = "breached"
     at_risk = "at_risk"
-
-
-_SORT_COLUMNS = {
-    "created_at": (Ticket.created_at, lambda t: t.created_at),
-    "updated_at": (Ticket.updated_at, lambda t: t.updated_at),
-    "priority": (Ticket.priority_rank, lambda t: t.priority_rank),
-    "sla_breach_at": (Ticket.sla_next_breach_at, lambda t: t.sla_next_breach_at),
-}
 
 
 @dataclass(frozen=True)
@@ -90,12 +72,14 @@ class TicketFilters:
     updated_before: datetime | None = None
     q: str | None = None
     sla_status: SlaStatus | None = None
+    ids: tuple[int, ...] = ()
+    external_id: str | None = None
     now: datetime | None = None  # the request's time, for sla_status
     custom_field: tuple[str, ...] = ()  # "key:value", each must hold
 
     def staff_only(self) -> list[str]:
         names = ("assignee_id", "group_id", "tag", "priority", "status_id", "organization_id",
-                 "sla_status", "product_id")  # fmt: skip
+                 "sla_status", "product_id", "external_id")  # fmt: skip
         return [n for n in names if getattr(self, n) not in (None, (), [])]
 
 
@@ -113,12 +97,6 @@ def _assignee_condition(value: str, principal: Principal) -> Any:
 
 def _search_condition(q: str, principal: Principal) -> Any:
     return search_document(principal).op("@@")(func.websearch_to_tsquery("simple", q))
-
-
-def check_sort(principal: Principal, sort: "TicketSort") -> None:
-    # Sorting by a hidden field would let a customer infer it.
-    if not principal.is_staff and sort.value.lstrip("-") in ("priority", "sla_breach_at"):
-        raise Forbidden(f"Only staff may sort by {sort.value.lstrip('-')}.")
 
 
 def sla_condition(status: SlaStatus, now: datetime) -> Any:
@@ -141,6 +119,10 @@ def filtered(principal: Principal, filters: TicketFilters) -> Select[Any]:
         conditions.append(Ticket.status_category.in_(filters.status_category))
     if filters.status_id is not None:
         conditions.append(Ticket.status_id == filters.status_id)
+    if filters.ids:
+        conditions.append(Ticket.id.in_(filters.ids))
+    if filters.external_id is not None:
+        conditions.append(Ticket.external_id == filters.external_id)
     if filters.assignee_id is not None:
         conditions.append(_assignee_condition(filters.assignee_id, principal))
     for name in ("group_id", "requester_id", "organization_id", "product_id", "type", "channel"):
@@ -219,24 +201,18 @@ async def list_tickets(
     principal: Principal,
     filters: TicketFilters,
     *,
-    sort: TicketSort,
+    sort: str,
     limit: int,
     cursor: str | None,
     where: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[Row[Any]], str | None]:
     """A page of the tickets ``principal`` may see that match ``filters`` and ``where`` (a
-    saved view's conditions)."""
-    check_sort(principal, sort)
-    descending = sort.value.startswith("-")
-    column, value = _SORT_COLUMNS[sort.value.lstrip("-")]
-    keys = [
-        SortKey(column, value, descending=descending),
-        SortKey(Ticket.id, lambda t: t.id, descending=descending),
-    ]
+    saved view's conditions), in ``sort`` (see ``tickets.sorting``)."""
+    order = ticket_order(principal, sort)
     statement = (
         filtered(principal, filters)
-        .where(*where)
-        .with_only_columns(*_PAGE_COLUMNS, EXPECTED_FIRST_REPLY_AT)
+        .where(*where, *order.conditions)
+        .with_only_columns(*_PAGE_COLUMNS, EXPECTED_FIRST_REPLY_AT, *order.extra_columns)
     )
     if filters.q:
         statement = statement.where(*await _search_bounds(session, principal, filters.q))
@@ -244,18 +220,26 @@ async def list_tickets(
         statement = statement.where(
             *await custom_field_conditions(session, principal, filters.custom_field)
         )
-    if column is Ticket.sla_next_breach_at:
-        # Only tickets with a running SLA clock have a next breach to sort by.
-        statement = statement.where(Ticket.sla_next_breach_at.is_not(None))
     rows, next_cursor = await paginate(
         session,
         statement,
-        keys=keys,
+        keys=order.keys,
         limit=limit,
         cursor=cursor,
-        ordering=f"tickets:{sort.value}",
+        ordering=order.ordering,
         scalars=False,
     )
     for row in rows:
         remember_expected_first_reply(session, row.id, row.expected_first_reply_at)
     return rows, next_cursor
+
+
+async def count_tickets(
+    session: AsyncSession, principal: Principal, filters: TicketFilters, *, cap: int
+) -> tuple[int, bool]:
+    """How many tickets ``list_tickets`` would list, reading at most ``cap + 1`` ids: an
+    exact count at a million matches is a scan of a million rows on every poll."""
+    matching = filtered(principal, filters).with_only_columns(Ticket.id).limit(cap + 1)
+    found = await session.scalar(select(func.count()).select_from(matching.subquery()))
+    total = int(found or 0)
+    return min(total, cap), total > cap

@@ -11,6 +11,7 @@ from helpdesk_api.core.auth import Principal
 from helpdesk_api.fields.values import customer_keys, definitions, for_customer
 from helpdesk_api.models import FieldEntity, SlaMetric, Ticket, TicketSlaMetric, TicketStatus
 from helpdesk_api.statuses.service import statuses_by_id
+from helpdesk_api.tickets.include_schemas import INCLUDE_FIELDS
 from helpdesk_api.tickets.schemas import CustomerTicketRead, StatusRef, TicketRead
 
 # When each ticket's first reply is due, as far as this session knows: the SLA tracker tells
@@ -63,8 +64,9 @@ async def expected_first_replies(
     return {ticket_id: due for ticket_id in wanted if (due := known[ticket_id]) is not None}
 
 
-# Not columns: the status is joined, the due time computed, the view a constant.
-_COMPUTED = ("status", "expected_first_reply_at", "view")
+# Not columns: the status is joined, the due time computed, the view a constant, the
+# includes added by the route.
+_COMPUTED = ("status", "expected_first_reply_at", "view", *INCLUDE_FIELDS)
 _STAFF_FIELDS = tuple(name for name in TicketRead.model_fields if name not in _COMPUTED)
 _CUSTOMER_FIELDS = tuple(name for name in CustomerTicketRead.model_fields if name not in _COMPUTED)
 

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import select
 
 from helpdesk_api.core.auth import Agent, Authenticated, Staff
@@ -9,13 +9,15 @@ from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.etag import IfMatch, check_if_match, make_etag
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit, SortKey, paginate
-from helpdesk_api.core.params import ResourceId, Timestamp
+from helpdesk_api.core.params import ResourceId
+from helpdesk_api.core.settings import Settings
 from helpdesk_api.core.tags import normalize_tag
-from helpdesk_api.models import Channel, Priority, StatusCategory, Ticket, TicketAudit
-from helpdesk_api.models import TicketType as TicketTypeEnum
+from helpdesk_api.models import Ticket, TicketAudit
 from helpdesk_api.products.schemas import SuggestedProductList
 from helpdesk_api.tickets import listing, products, service, similar, tagging
-from helpdesk_api.tickets.listing import SlaStatus, TicketFilters, TicketSort
+from helpdesk_api.tickets.include_schemas import INCLUDE_DESCRIPTION
+from helpdesk_api.tickets.list_params import ticket_filters
+from helpdesk_api.tickets.listing import TicketFilters
 from helpdesk_api.tickets.representation import present, present_one, present_to_staff
 from helpdesk_api.tickets.schemas import (
     AuditPage,
@@ -25,6 +27,7 @@ from helpdesk_api.tickets.schemas import (
     SimilarTicket,
     TagPage,
     TagRead,
+    TicketCount,
     TicketCreate,
     TicketList,
     TicketPage,
@@ -32,6 +35,8 @@ from helpdesk_api.tickets.schemas import (
     TicketUpdate,
     TicketView,
 )
+from helpdesk_api.tickets.sideloads import included, parse_include
+from helpdesk_api.tickets.sorting import TicketSort
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=TransactionalRoute)
 
@@ -40,95 +45,51 @@ def _etag(ticket: Ticket) -> str:
     return make_etag("ticket", ticket.id, ticket.version)
 
 
+TicketFiltersParam = Annotated[TicketFilters, Depends(ticket_filters)]
+IncludeParam = Annotated[str | None, Query(max_length=100, description=INCLUDE_DESCRIPTION)]
+
+
 @router.get("/tickets")
 async def list_tickets(
     session: DB,
     principal: Authenticated,
-    now: Now,
-    status_category: Annotated[list[StatusCategory], Query()] = [],  # noqa: B006
-    status_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    assignee_id: Annotated[
-        str | None, Query(max_length=20, description='A user id, "me" or "none".')
-    ] = None,
-    group_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    requester_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    organization_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    product_id: Annotated[
-        int | None, Query(ge=1, le=2**63 - 1, description="Staff only: tickets about it.")
-    ] = None,
-    tag: Annotated[
-        list[str], Query(max_length=20, description="Repeatable; every tag must match.")
-    ] = [],  # noqa: B006
-    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
-    type: TicketTypeEnum | None = None,
-    channel: Channel | None = None,
-    created_after: Timestamp | None = None,
-    created_before: Timestamp | None = None,
-    updated_after: Timestamp | None = None,
-    updated_before: Timestamp | None = None,
-    q: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=200,
-            description='Full text (web-search syntax: words, "phrases", -exclusions) over '
-            "the subject and the comments together: every word must appear somewhere in the "
-            "ticket. No stemming, so it works alike in every language. Customers search the "
-            "subject and public replies only.",
-        ),
-    ] = None,
-    sla_status: Annotated[
-        SlaStatus | None,
-        Query(
-            description="Staff only. `breached`: a running SLA clock is past its deadline; "
-            "`at_risk`: one has passed its warning point but not its deadline."
-        ),
-    ] = None,
-    custom_field: Annotated[
-        list[str],
-        Query(
-            max_length=10,
-            description="Repeatable `key:value` (every one must hold): tickets whose ticket "
-            "field `key` has that value, read as the field's type (`seats:5`, `vip:true`, "
-            "`renewal:2026-03-01`); for a multiselect, tickets that selected that option. "
-            "Customers may filter only by fields that are not agent-only.",
-        ),
-    ] = [],  # noqa: B006
+    filters: TicketFiltersParam,
     sort: Annotated[
-        TicketSort,
+        str,
         Query(
-            description="`sla_breach_at` (staff only) lists tickets with a running SLA clock, "
-            "the next deadline first."
+            max_length=100,
+            description="Up to three keys, comma-separated, each with an optional leading "
+            "`-` for descending: `created_at`, `updated_at`, `status`, `requester`, and (staff "
+            "only) `priority`, `due_at`, `assignee`, `sla_breach_at`. Ties after `priority`, "
+            "`status`, `requester` or `assignee` list older tickets first. `sla_breach_at` "
+            "lists only tickets with a running SLA clock, `due_at` only those with a due "
+            "date. Example: `status,-priority`.",
         ),
     ] = TicketSort.updated_at_desc,
+    include: IncludeParam = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> TicketPage:
-    filters = TicketFilters(
-        status_category=status_category,
-        status_id=status_id,
-        assignee_id=assignee_id,
-        group_id=group_id,
-        requester_id=requester_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        tag=tuple(tag),
-        priority=priority,
-        type=type,
-        channel=channel,
-        created_after=created_after,
-        created_before=created_before,
-        updated_after=updated_after,
-        updated_before=updated_before,
-        q=q,
-        sla_status=sla_status,
-        now=now,
-        custom_field=tuple(custom_field),
-    )
+    kinds = parse_include(include)
     tickets, next_cursor = await listing.list_tickets(
         session, principal, filters, sort=sort, limit=limit, cursor=cursor
     )
-    return TicketPage(data=await present(session, principal, tickets), next_cursor=next_cursor)
+    page = TicketPage(data=await present(session, principal, tickets), next_cursor=next_cursor)
+    return page.model_copy(update=dict(await included(session, principal, tickets, kinds)))
+
+
+@router.get("/tickets/count")
+async def count_tickets(
+    request: Request, session: DB, principal: Authenticated, filters: TicketFiltersParam
+) -> TicketCount:
+    """How many tickets `GET /v1/tickets` would list with the same filters, counted up to
+    `HELPDESK_VIEW_COUNT_CAP` (10,000: `capped` beyond), so a count never reads more than
+    that many ticket ids however many match."""
+    settings: Settings = request.app.state.settings
+    count, capped = await listing.count_tickets(
+        session, principal, filters, cap=settings.view_count_cap
+    )
+    return TicketCount(count=count, capped=capped)
 
 
 @router.post("/tickets", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
@@ -155,11 +116,19 @@ async def bulk_update_tickets(
 
 @router.get("/tickets/{ticket_id}")
 async def get_ticket(
-    ticket_id: ResourceId, session: DB, principal: Authenticated, response: Response
+    ticket_id: ResourceId,
+    session: DB,
+    principal: Authenticated,
+    response: Response,
+    include: IncludeParam = None,
 ) -> TicketView:
+    kinds = parse_include(include)
     ticket = await service.get_visible_ticket(session, principal, ticket_id)
     response.headers["ETag"] = _etag(ticket)
-    return await present_one(session, principal, ticket)
+    shown = await present_one(session, principal, ticket)
+    # ``included`` gives each caller's users in their own shape, as the ticket's shape types.
+    extra = dict(await included(session, principal, [ticket], kinds))
+    return shown.model_copy(update={kind: extra[kind] for kind in kinds})
 
 
 @router.patch("/tickets/{ticket_id}")

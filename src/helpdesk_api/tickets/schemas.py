@@ -19,6 +19,14 @@ from helpdesk_api.models import (
     TicketType,
 )
 from helpdesk_api.tickets.comment_schemas import CommentCreate
+from helpdesk_api.tickets.include_schemas import (
+    Included,
+    IncludedCustomerUser,
+    IncludedGroup,
+    IncludedOrganization,
+    IncludedUser,
+    included_field,
+)
 
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Subject = Annotated[str, Field(min_length=1, max_length=500), OneLine]
@@ -169,6 +177,9 @@ class TicketRead(Presented):
         default=None, description="When the SLA's first reply is due, while it is awaited."
     )
     custom_fields: dict[str, Any] = Field(description=CUSTOM_FIELDS_READ)
+    users: list[IncludedUser] | None = included_field()
+    groups: list[IncludedGroup] | None = included_field()
+    organizations: list[IncludedOrganization] | None = included_field()
     view: Literal["staff"] = view_field("staff")
 
 
@@ -190,6 +201,9 @@ class CustomerTicketRead(Presented):
         default=None, description="When to expect a first answer from the support team."
     )
     custom_fields: dict[str, Any] = Field(description=CUSTOM_FIELDS_READ)
+    users: list[IncludedCustomerUser] | None = included_field()
+    groups: list[IncludedGroup] | None = included_field()
+    organizations: list[IncludedOrganization] | None = included_field()
     view: Literal["customer"] = view_field("customer")
 
 
@@ -197,8 +211,13 @@ class CustomerTicketRead(Presented):
 TicketView = Annotated[TicketRead | CustomerTicketRead, Field(discriminator="view")]
 
 
-class TicketPage(Page[TicketView]):
+class TicketPage(Page[TicketView], Included):
     pass
+
+
+class TicketCount(BaseModel):
+    count: int = Field(description="Matching tickets the caller may see, at most the cap.")
+    capped: bool = Field(description="True when there are more than `count` (shown `10000+`).")
 
 
 class TicketList(BaseModel):

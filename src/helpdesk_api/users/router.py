@@ -9,7 +9,7 @@ from helpdesk_api.core.db import DB, TransactionalRoute
 from helpdesk_api.core.etag import IfMatch
 from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit
-from helpdesk_api.core.params import ResourceId
+from helpdesk_api.core.params import Ids, ResourceId, parse_ids
 from helpdesk_api.models import Role
 from helpdesk_api.users import (
     anonymise,
@@ -65,11 +65,17 @@ async def list_users(
         ),
     ] = None,
     external_id: Annotated[str | None, Query(max_length=255)] = None,
+    ids: Ids = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> UserPage:
     filters = search.UserFilters(
-        role=role, is_active=is_active, q=q, identity=identity, external_id=external_id
+        role=role,
+        is_active=is_active,
+        q=q,
+        identity=identity,
+        external_id=external_id,
+        ids=parse_ids(ids),
     )
     users, next_cursor = await search.list_users(session, filters, limit=limit, cursor=cursor)
     return UserPage(data=[service.to_read(u) for u in users], next_cursor=next_cursor)

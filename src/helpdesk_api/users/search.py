@@ -3,14 +3,16 @@
 
 ``q`` matches a user when their lower-cased name or one of their identity values starts
 with it (the ``text_pattern_ops`` indexes), or is like it (pg_trgm ``%``, the GIN trigram
-indexes): each branch is one index scan, so it stays fast at millions of users. Matches come
-best first: a prefix scores highest, then by trigram similarity; ties by id.
+indexes). Each branch is one index scan capped at ``CANDIDATES_PER_BRANCH`` rows (the
+fuzzy ones keep their most similar), and only those few hundred candidates are ranked, so a
+search stays fast at millions of users. Matches come best first: a prefix scores highest,
+then by trigram similarity; ties by id.
 """
 
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, func, literal, select, union
+from sqlalchemy import Integer, Select, func, literal, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +31,7 @@ class UserFilters:
     q: str | None = None
     identity: str | None = None
     external_id: str | None = None
+    ids: tuple[int, ...] = ()
 
 
 def _escape_like(text: str) -> str:
@@ -59,41 +62,52 @@ def _identity_filter(value: str) -> tuple[IdentityKind, str]:
     return kind, normalize_identity(kind, raw, loc=_IDENTITY_LOC)
 
 
-def _matching_ids(text: str, phone: str) -> Any:
+# Each branch of ``q`` reads at most this many rows, in its index's order, before anything
+# is ranked: a common name matches tens of thousands of users at 1M, and ranking them all
+# cost a full read of ``users`` (282 ms at 100k). Matches beyond the cap are not listed;
+# the agent types more.
+CANDIDATES_PER_BRANCH = 200
+
+
+def _candidates(text: str, phone: str, *, fuzzy: bool = True) -> Any:
+    """(id, score) of the users ``q`` finds, at most a few hundred: 1000 for a prefix of the
+    name or of an identity value, else the best trigram similarity (0…999, an integer so
+    the cursor repeats it exactly; below 1000 so every prefix match ranks first)."""
+    name = func.lower(User.name)
     prefix = _escape_like(text) + "%"
-    phone_prefix = _escape_like(phone) + "%"
-    name = func.lower(User.name)
-    return union(
-        select(User.id).where(name.like(prefix)),
-        select(User.id).where(name.op("%")(text)),
-        select(UserIdentity.user_id).where(UserIdentity.value.like(prefix)),
-        select(UserIdentity.user_id).where(UserIdentity.value.like(phone_prefix)),
-        select(UserIdentity.user_id).where(UserIdentity.value.op("%")(text)),
-    ).subquery()
-
-
-def _score(text: str, phone: str) -> Any:
-    """0…1000: 1000 for a prefix of the name or an identity, else the best similarity."""
-    name = func.lower(User.name)
-    identity_best = (
-        select(func.max(func.similarity(UserIdentity.value, text)))
-        .where(UserIdentity.user_id == User.id)
-        .scalar_subquery()
-    )
-    identity_prefix = (
-        select(UserIdentity.id)
-        .where(
-            UserIdentity.user_id == User.id,
-            UserIdentity.value.like(_escape_like(text) + "%")
-            | UserIdentity.value.like(_escape_like(phone) + "%"),
+    exact = literal(1000, Integer)
+    # USING ~<~ is the text_pattern_ops index's own order: the scan stops after the cap,
+    # and the same rows come back on every page.
+    branches: list[Any] = [
+        select(User.id.label("id"), exact.label("score"))
+        .where(name.like(prefix))
+        .order_by(literal_column("lower(users.name) USING ~<~"), User.id)
+        .limit(CANDIDATES_PER_BRANCH),
+    ]
+    for value_prefix in dict.fromkeys(v for v in (text, phone) if v):
+        branches.append(
+            select(UserIdentity.user_id, exact)
+            .where(UserIdentity.value.like(_escape_like(value_prefix) + "%"))
+            .order_by(literal_column("user_identities.value USING ~<~"), UserIdentity.id)
+            .limit(CANDIDATES_PER_BRANCH)
         )
-        .exists()
+    for column, key in ((name, User.id), (UserIdentity.value, UserIdentity.user_id)):
+        if not fuzzy:
+            break
+        similarity = func.similarity(column, text)
+        score = func.least(func.cast(func.round(similarity * 1000), Integer), 999)
+        branches.append(
+            select(key, score)
+            .where(column.op("%")(text))
+            .order_by(similarity.desc(), key)
+            .limit(CANDIDATES_PER_BRANCH)
+        )
+    found = union_all(*branches).subquery()
+    return (
+        select(found.c.id, func.max(found.c.score).label("score"))
+        .group_by(found.c.id)
+        .subquery("candidates")
     )
-    prefix = name.like(_escape_like(text) + "%") | identity_prefix
-    similarity = func.greatest(func.similarity(name, text), func.coalesce(identity_best, 0))
-    best = func.greatest(func.cast(prefix, Integer) * literal(1.0), similarity)
-    # An integer, so the cursor repeats it exactly.
-    return func.cast(func.round(best * 1000), Integer).label("score")
 
 
 async def list_users(
@@ -106,6 +120,8 @@ async def list_users(
         statement = statement.where(User.is_active.is_(filters.is_active))
     if filters.external_id is not None:
         statement = statement.where(User.external_id == filters.external_id)
+    if filters.ids:
+        statement = statement.where(User.id.in_(filters.ids))
     if filters.identity is not None:
         kind, value = _identity_filter(filters.identity)
         owner = select(UserIdentity.user_id).where(
@@ -117,13 +133,27 @@ async def list_users(
             session, statement, keys=[SortKey(User.id, lambda u: u.id)], limit=limit, cursor=cursor
         )
     text, phone = _search_terms(filters.q)
-    matches = _matching_ids(text, phone)
-    score = _score(text, phone)
+    # Prefix matches rank before any likeness: while they fill the page, the trigram
+    # branches (a GIN recheck of every row sharing a trigram, the costly part) are not run.
+    rows, next_cursor = await _ranked_page(
+        session, statement, _candidates(text, phone, fuzzy=False), limit, cursor
+    )
+    if next_cursor is None:
+        rows, next_cursor = await _ranked_page(
+            session, statement, _candidates(text, phone), limit, cursor
+        )
+    return [row.User for row in rows], next_cursor
+
+
+async def _ranked_page(
+    session: AsyncSession, statement: Select[Any], candidates: Any, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    score = candidates.c.score
     ranked = cast(
         "Select[Any]",
-        statement.join(matches, matches.c.id == User.id).add_columns(score),
+        statement.join(candidates, candidates.c.id == User.id).add_columns(score),
     )
-    rows, next_cursor = await paginate(
+    return await paginate(
         session,
         ranked,
         keys=[
@@ -135,4 +165,3 @@ async def list_users(
         ordering="q",
         scalars=False,
     )
-    return [row.User for row in rows], next_cursor

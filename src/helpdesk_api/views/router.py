@@ -10,7 +10,7 @@ from helpdesk_api.core.idempotency import Idempotent
 from helpdesk_api.core.pagination import Cursor, Limit
 from helpdesk_api.core.params import ResourceId
 from helpdesk_api.core.settings import Settings
-from helpdesk_api.tickets import TicketPage, present
+from helpdesk_api.tickets import INCLUDE_DESCRIPTION, TicketPage, included, parse_include, present
 from helpdesk_api.views import service
 from helpdesk_api.views.counts import ViewCountCache
 from helpdesk_api.views.schemas import ViewCounts, ViewCreate, ViewPage, ViewRead, ViewUpdate
@@ -112,13 +112,16 @@ async def list_view_tickets(
     session: DB,
     principal: Agent,
     now: Now,
+    include: Annotated[str | None, Query(max_length=100, description=INCLUDE_DESCRIPTION)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> TicketPage:
     """The view's tickets in its `sort`, keyset-paginated like `/v1/tickets`, through the
     caller's ticket visibility (`"me"` and `"mine"` are the caller)."""
+    kinds = parse_include(include)
     view = await service.get_view(session, principal, view_id)
     tickets, next_cursor = await service.view_tickets(
         session, principal, view, now=now, limit=limit, cursor=cursor
     )
-    return TicketPage(data=await present(session, principal, tickets), next_cursor=next_cursor)
+    page = TicketPage(data=await present(session, principal, tickets), next_cursor=next_cursor)
+    return page.model_copy(update=dict(await included(session, principal, tickets, kinds)))

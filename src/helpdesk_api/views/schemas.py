@@ -9,7 +9,7 @@ from helpdesk_api.core.pagination import Page
 from helpdesk_api.core.schemas import StrictModel, omittable
 from helpdesk_api.core.text import LinesOrEmpty, OneLine
 from helpdesk_api.models import ViewVisibility
-from helpdesk_api.tickets import TicketRead, TicketSort
+from helpdesk_api.tickets import INCLUDE_FIELDS, TicketRead, TicketSort
 from helpdesk_api.views.conditions import ViewConditions
 
 Title = Annotated[
@@ -21,7 +21,7 @@ Title = Annotated[
 Description = Annotated[str, Field(max_length=2_000), LinesOrEmpty]
 GroupId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 # What a UI may show as a column: a ticket's fields as staff read them.
-COLUMNS = tuple(TicketRead.model_fields)
+COLUMNS = tuple(f for f in TicketRead.model_fields if f not in INCLUDE_FIELDS)
 DEFAULT_COLUMNS = ["id", "subject", "requester_id", "status", "priority", "assignee_id",
                    "updated_at"]  # fmt: skip
 Columns = Annotated[
