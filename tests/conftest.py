@@ -146,8 +146,11 @@ async def started_app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def app_client(
     settings: Settings, *, raise_app_exceptions: bool = True
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on an app for settings of a test's own."""
-    async with started_app(settings) as application:
+    """A client on an app of its own, for tests that need settings of their own. Not the
+    shared one: with it, the suite's process-wide pool gauge went negative (an unexplained
+    interaction, tests/metrics), so these keep an app each."""
+    application = create_app(settings)
+    async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             yield c
