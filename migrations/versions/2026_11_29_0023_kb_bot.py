@@ -83,7 +83,6 @@ def upgrade() -> None:
         "ix_kb_deflections_ticket_id", "kb_deflections", ["ticket_id", "id"], unique=False
     )
 
-
     op.create_table(
         "kb_attachments",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -103,10 +102,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_attachments")),
         sa.UniqueConstraint("attachment_id", name=op.f("uq_kb_attachments_attachment_id")),
     )  # fmt: skip
-    op.create_index(
-        "ix_kb_attachments_translation_id", "kb_attachments", ["translation_id", "id"]
-    )
-
+    op.create_index("ix_kb_attachments_translation_id", "kb_attachments", ["translation_id", "id"])
 
     for table in ("kb_categories", "kb_sections"):
         op.add_column(
