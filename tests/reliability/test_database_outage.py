@@ -11,6 +11,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -86,6 +87,7 @@ async def test_restart_under_write_load_answers_503_and_loses_nothing(
     outage_client: httpx.AsyncClient, controlled_pg: ControlledPostgres
 ) -> None:
     client = outage_client
+    in_use = REGISTRY.get_sample_value("helpdesk_db_pool_checked_out")
     load = Load(client)
     writers = asyncio.create_task(load.run())
     try:
@@ -108,6 +110,9 @@ async def test_restart_under_write_load_answers_503_and_loses_nothing(
         await asyncio.wait_for(writers, 30)
 
     assert (await client.get("/readyz")).status_code == 200
+    # Failed reconnects are reported by SQLAlchemy as checkins with no checkout: the
+    # connections-in-use gauge must not count them (it went 121 below zero here).
+    assert REGISTRY.get_sample_value("helpdesk_db_pool_checked_out") == in_use
     during = load.answered_between(down_since, down_until)
     assert len(during) >= WRITERS
     assert {r.status_code for r in during} == {503}

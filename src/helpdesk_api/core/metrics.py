@@ -27,6 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -134,12 +135,21 @@ def release_pool(engine: AsyncEngine, *, pool_size: int, max_overflow: int) -> N
     DB_POOL_LIMIT.dec(pool_size + max_overflow)
 
 
-def _checked_out(*_: Any) -> None:
-    DB_POOL_CHECKED_OUT.inc()
+# SQLAlchemy also reports a "checkin" for a connection that failed to open (a database
+# outage), which no "checkout" preceded: counted blindly, the gauge drifted below zero for
+# good. Each pool entry remembers whether its checkout was counted.
+_COUNTED = "helpdesk_metrics_counted"
 
 
-def _checked_in(*_: Any) -> None:
-    DB_POOL_CHECKED_OUT.dec()
+def _checked_out(_connection: Any, entry: ConnectionPoolEntry, _proxy: Any) -> None:
+    if entry.record_info is not None:
+        entry.record_info[_COUNTED] = True
+        DB_POOL_CHECKED_OUT.inc()
+
+
+def _checked_in(_connection: Any, entry: ConnectionPoolEntry) -> None:
+    if entry.record_info is not None and entry.record_info.pop(_COUNTED, False):
+        DB_POOL_CHECKED_OUT.dec()
 
 
 def render(*extra: Collector) -> bytes:
